@@ -1,0 +1,140 @@
+package dino4j.bench;
+
+import dino4j.kernels.GemmKernels;
+import dino4j.kernels.Parallel;
+import dino4j.kernels.Simd;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ./dino4j bench ...}: the benchmark entry point (gemm vs OpenBLAS, JMH). */
+@Command(name = "dino4j bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks: 'gemm' (ours vs OpenBLAS, one line per size) and 'jmh [JMH args]' (JMH's Main).",
+        subcommands = {BenchMain.Gemm.class, BenchMain.Jmh.class})
+public final class BenchMain implements Callable<Integer> {
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("jmh")) { // JMH parses its own arguments
+            org.openjdk.jmh.Main.main(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        System.exit(new CommandLine(new BenchMain()).execute(args));
+    }
+
+    @Override public Integer call() {
+        new CommandLine(this).usage(System.out);
+        return 0;
+    }
+
+    @Command(name = "jmh", description = "Runs JMH's Main with the given arguments (e.g. 'GemmBench -p size=1024').")
+    static final class Jmh implements Callable<Integer> {
+        @CommandLine.Unmatched List<String> rest;
+        @Override public Integer call() throws Exception {
+            org.openjdk.jmh.Main.main(rest == null ? new String[0] : rest.toArray(String[]::new));
+            return 0;
+        }
+    }
+
+    @Command(name = "gemm", mixinStandardHelpOptions = true,
+            description = "Square f32 GEMM C = A·B: our kernel vs OpenBLAS cblas_sgemm, same thread count.")
+    static final class Gemm implements Callable<Integer> {
+        @Option(names = "--size", split = ",", description = "matrix sizes N (N×N×N); default 256,512,1024,2048")
+        int[] sizes = {256, 512, 1024, 2048};
+        @Option(names = "--threads", split = ",", description = "thread counts (ours and OpenBLAS's); default: the pool's")
+        int[] threads;
+        @Option(names = "--reps", description = "timed repetitions (best reported, median shown); default ${DEFAULT-VALUE}")
+        int reps = 7;
+        @Option(names = "--transA") boolean transA;
+        @Option(names = "--transB") boolean transB;
+
+        @Override public Integer call() {
+            Optional<OpenBlas> blas = OpenBlas.load();
+            System.out.printf("cpu: %s, %d cores; jdk %s; species %s (%d lanes); micro-tile %dx%d%n",
+                    cpuModel(), Runtime.getRuntime().availableProcessors(), Runtime.version(), Simd.F, Simd.LANES,
+                    GemmKernels.MR, GemmKernels.NR);
+            if (blas.isEmpty()) {
+                System.out.println("openblas: not found (searched " + OpenBlas.searched()
+                        + "; install libopenblas0-pthread or pass -Ddino4j.openblas=PATH) — timing ours only");
+            } else {
+                System.out.println("openblas: " + blas.get().path);
+            }
+            int[] ths = threads != null ? threads : new int[] {Parallel.threads()};
+            for (int t : ths) {
+                Parallel.setThreads(t);
+                blas.ifPresent(b -> b.setThreads(t));
+                System.out.println("threads: " + t + (blas.isPresent() ? " (openblas reports " + blas.get().threads() + ")" : ""));
+                for (int n : sizes) runSize(n, blas.orElse(null));
+            }
+            return 0;
+        }
+
+        private void runSize(int n, OpenBlas blas) {
+            SplittableRandom rnd = new SplittableRandom(n);
+            float[] a = new float[n * n], b = new float[n * n], c = new float[n * n];
+            for (int i = 0; i < a.length; i++) { a[i] = (float) rnd.nextDouble(-1, 1); b[i] = (float) rnd.nextDouble(-1, 1); }
+            double flop = 2.0 * n * n * n;
+            // Repeat each timed sample so that it lasts at least ~30 ms.
+            int inner = (int) Math.max(1, Math.min(1000, 3e9 / flop));
+            Runnable ours = () -> GemmKernels.sgemm(transA, transB, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
+            double[] mine = time(ours, inner, flop);
+            String line;
+            if (blas != null) {
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment as = OpenBlas.copy(arena, a), bs = OpenBlas.copy(arena, b);
+                    MemorySegment cs = arena.allocate((long) n * n * Float.BYTES, 64);
+                    Runnable theirs = () -> blas.sgemm(transA, transB, n, n, n, 1f, as, n, bs, n, 0f, cs, n);
+                    double[] ref = time(theirs, inner, flop);
+                    float[] r = cs.toArray(ValueLayout.JAVA_FLOAT);
+                    double maxAbs = 0, maxDiff = 0;
+                    for (int i = 0; i < r.length; i++) {
+                        maxAbs = Math.max(maxAbs, Math.abs(r[i]));
+                        maxDiff = Math.max(maxDiff, Math.abs(r[i] - c[i]));
+                    }
+                    if (!(maxDiff <= maxAbs * 1e-4)) { // NaN-safe
+                        System.out.println("MISMATCH vs openblas: max abs diff " + maxDiff + " (max |C| " + maxAbs + ")");
+                    }
+                    line = String.format("gemm f32 %d×%d×%d: ours %.1f GFLOP/s, openblas %.1f GFLOP/s, ratio %.2f",
+                            n, n, n, mine[0], ref[0], mine[0] / ref[0]);
+                    System.out.println(line);
+                    System.out.printf("    medians: ours %.1f, openblas %.1f GFLOP/s; max rel err vs openblas %.2e (max|dC|/max|C|)%n",
+                            mine[1], ref[1], maxDiff / maxAbs);
+                }
+            } else {
+                System.out.printf("gemm f32 %d×%d×%d: ours %.1f GFLOP/s (median %.1f), openblas n/a%n", n, n, n, mine[0], mine[1]);
+            }
+        }
+
+        /** Warms up, then returns {best, median} GFLOP/s over {@code reps} samples of {@code inner} calls. */
+        private double[] time(Runnable r, int inner, double flop) {
+            long warmEnd = System.nanoTime() + 1_500_000_000L;
+            int w = 0;
+            while (w < 3 || System.nanoTime() < warmEnd) { r.run(); w++; }
+            double[] g = new double[reps];
+            for (int s = 0; s < reps; s++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < inner; i++) r.run();
+                long dt = System.nanoTime() - t0;
+                g[s] = flop * inner / dt;
+            }
+            Arrays.sort(g);
+            return new double[] {g[reps - 1], g[reps / 2]};
+        }
+    }
+
+    static String cpuModel() {
+        try {
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+                if (l.startsWith("model name")) return l.substring(l.indexOf(':') + 1).trim();
+            }
+        } catch (Exception ignored) { }
+        return System.getProperty("os.arch");
+    }
+}
