@@ -1,0 +1,83 @@
+package dino4j.dino.eval;
+
+import dino4j.tensor.DType;
+import dino4j.tensor.Ops;
+import dino4j.tensor.Tensor;
+
+/**
+ * Weighted k-NN classification as in DINO's protocol (spec §6.1): L2-normalised features, cosine
+ * similarity, the top-k neighbours vote with weight exp(sim / T), top-1 accuracy.
+ */
+public final class Knn {
+    private Knn() {}
+
+    /** Rows scaled to unit L2 norm (a fresh F32 tensor). */
+    public static Tensor normalizeRows(Tensor features) {
+        Tensor f = features.to(DType.F32).contiguous();
+        int n = f.size(0), d = f.numel() / Math.max(1, n);
+        float[] src = f.f32(), out = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            double ss = 0;
+            for (int j = 0; j < d; j++) { double v = src[f.offset() + i * d + j]; ss += v * v; }
+            double inv = 1.0 / Math.max(Math.sqrt(ss), 1e-12);
+            for (int j = 0; j < d; j++) out[i * d + j] = (float) (src[f.offset() + i * d + j] * inv);
+        }
+        return Tensor.of(out, n, d);
+    }
+
+    /**
+     * Top-1 accuracy of a k-NN classifier fitted on (train, trainLabels), evaluated on (test, testLabels).
+     * Features are [N, D] (normalised here); similarities are computed in test blocks so memory stays
+     * at block × N.
+     */
+    public static double accuracy(Tensor train, int[] trainLabels, Tensor test, int[] testLabels, int k, double temperature) {
+        if (train.size(0) != trainLabels.length || test.size(0) != testLabels.length)
+            throw new IllegalArgumentException("k-NN: features and labels differ in count");
+        if (k < 1) throw new IllegalArgumentException("k-NN: k must be >= 1, got " + k);
+        Tensor tr = normalizeRows(train), te = normalizeRows(test);
+        int nTrain = tr.size(0), nTest = te.size(0), kk = Math.min(k, nTrain);
+        int classes = 0;
+        for (int l : trainLabels) classes = Math.max(classes, l + 1);
+        for (int l : testLabels) classes = Math.max(classes, l + 1);
+        Tensor trT = tr.transpose(0, 1);
+        int correct = 0, block = 256;
+        int[] idx = new int[kk];
+        float[] val = new float[kk];
+        double[] votes = new double[classes];
+        for (int from = 0; from < nTest; from += block) {
+            int to = Math.min(nTest, from + block);
+            Tensor sim = Ops.matmul(te.slice(0, from, to), trT).contiguous();   // [b, nTrain]
+            float[] s = sim.f32();
+            for (int i = 0; i < to - from; i++) {
+                topK(s, sim.offset() + i * nTrain, nTrain, idx, val);
+                java.util.Arrays.fill(votes, 0);
+                for (int j = 0; j < kk; j++) votes[trainLabels[idx[j]]] += Math.exp(val[j] / temperature);
+                int best = 0;
+                for (int c = 1; c < classes; c++) if (votes[c] > votes[best]) best = c;
+                if (best == testLabels[from + i]) correct++;
+            }
+        }
+        return (double) correct / nTest;
+    }
+
+    /** The k largest entries of s[off, off+n) (indices and values, in no particular order). */
+    static void topK(float[] s, int off, int n, int[] idx, float[] val) {
+        int k = idx.length, filled = 0, minPos = 0;
+        for (int j = 0; j < n; j++) {
+            float v = s[off + j];
+            if (filled < k) {
+                idx[filled] = j; val[filled] = v; filled++;
+                if (filled == k) minPos = argMin(val);
+            } else if (v > val[minPos]) {
+                idx[minPos] = j; val[minPos] = v;
+                minPos = argMin(val);
+            }
+        }
+    }
+
+    private static int argMin(float[] v) {
+        int m = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] < v[m]) m = i;
+        return m;
+    }
+}

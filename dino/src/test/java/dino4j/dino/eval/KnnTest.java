@@ -1,0 +1,59 @@
+package dino4j.dino.eval;
+
+import dino4j.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class KnnTest {
+    /** A brute-force reference: sort all similarities, vote with exp(sim/T) among the k best. */
+    static double bruteForce(double[][] tr, int[] yTr, double[][] te, int[] yTe, int k, double t) {
+        int correct = 0;
+        for (int i = 0; i < te.length; i++) {
+            Integer[] order = new Integer[tr.length];
+            double[] sim = new double[tr.length];
+            for (int j = 0; j < tr.length; j++) { order[j] = j; sim[j] = cos(te[i], tr[j]); }
+            java.util.Arrays.sort(order, (a, b) -> Double.compare(sim[b], sim[a]));
+            double[] votes = new double[10];
+            for (int j = 0; j < k; j++) votes[yTr[order[j]]] += Math.exp(sim[order[j]] / t);
+            int best = 0;
+            for (int c = 1; c < 10; c++) if (votes[c] > votes[best]) best = c;
+            if (best == yTe[i]) correct++;
+        }
+        return (double) correct / te.length;
+    }
+
+    static double cos(double[] a, double[] b) {
+        double d = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.length; i++) { d += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+        return d / Math.sqrt(na * nb);
+    }
+
+    @Test
+    void matchesBruteForceOnClusteredData() {
+        Random r = new Random(3);
+        int nTr = 300, nTe = 120, d = 16, classes = 5;
+        double[][] centers = new double[classes][d];
+        for (double[] c : centers) for (int j = 0; j < d; j++) c[j] = r.nextGaussian();
+        double[][] tr = new double[nTr][d], te = new double[nTe][d];
+        int[] yTr = new int[nTr], yTe = new int[nTe];
+        for (int i = 0; i < nTr + nTe; i++) {
+            int c = r.nextInt(classes);
+            double[] x = i < nTr ? tr[i] : te[i - nTr];
+            for (int j = 0; j < d; j++) x[j] = centers[c][j] + 1.2 * r.nextGaussian();
+            if (i < nTr) yTr[i] = c; else yTe[i - nTr] = c;
+        }
+        double want = bruteForce(tr, yTr, te, yTe, 20, 0.07);
+        double got = Knn.accuracy(toTensor(tr), yTr, toTensor(te), yTe, 20, 0.07);
+        assertEquals(want, got, 1e-12);
+        assertTrue(got > 0.5, "clustered data should be separable, got " + got);
+    }
+
+    static Tensor toTensor(double[][] x) {
+        float[] f = new float[x.length * x[0].length];
+        for (int i = 0; i < x.length; i++) for (int j = 0; j < x[0].length; j++) f[i * x[0].length + j] = (float) x[i][j];
+        return Tensor.of(f, x.length, x[0].length);
+    }
+}
