@@ -108,6 +108,12 @@ public final class TorchCheckpoint {
                     stack.add(resolve(module, name));
                     return NO_RETURN_VALUE;
                 }
+                case 'u' -> { // SETITEMS: the library collects pairs in a HashMap first, losing the checkpoint's key order
+                    List<Object> items = stack.pop_all_since_marker();
+                    @SuppressWarnings("unchecked") Map<Object, Object> dict = (Map<Object, Object>) stack.peek();
+                    for (int i = 0; i + 1 < items.size(); i += 2) dict.put(items.get(i), items.get(i + 1));
+                    return NO_RETURN_VALUE;
+                }
                 case 'i', 'o', 0x82, 0x83, 0x84 -> throw new PickleException(
                         "refusing pickle opcode 0x" + Integer.toHexString(key) + " (it builds arbitrary objects; a state_dict never needs it)");
                 default -> { return super.dispatch(key); }
