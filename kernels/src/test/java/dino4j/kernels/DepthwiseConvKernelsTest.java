@@ -61,4 +61,47 @@ class DepthwiseConvKernelsTest {
                 DepthwiseConvKernels.reference(B, C, H, W, k, p, x, 0, w, 0, bb, 0, y, 0); return y; }, b, rr, gb, 1e-8);
         }
     }
+
+    private static double[] toNHWC(double[] a, int B, int C, int H, int W) {
+        double[] r = new double[a.length];
+        for (int b = 0; b < B; b++) for (int c = 0; c < C; c++) for (int h = 0; h < H; h++) for (int w = 0; w < W; w++)
+            r[((b * H + h) * W + w) * C + c] = a[((b * C + c) * H + h) * W + w];
+        return r;
+    }
+
+    @Test
+    void channelsLastMatchesNchwReference() {
+        Random r = new Random(43);
+        for (int[] c : new int[][]{{2, 5, 9, 13, 7, 3}, {1, 35, 6, 7, 7, 3}, {2, 16, 5, 4, 3, 1}, {1, 3, 5, 6, 3, 3}}) {
+            int B = c[0], C = c[1], H = c[2], W = c[3], k = c[4], p = c[5];
+            int OH = DepthwiseConvKernels.outSize(H, k, p), OW = DepthwiseConvKernels.outSize(W, k, p);
+            int nx = B * C * H * W, nw = C * k * k, ny = B * C * OH * OW;
+            float[] x = randn(r, nx), w = randn(r, nw + 1), b = randn(r, C), gy = randn(r, ny);
+            double[] yd = new double[ny], gxd = new double[nx], gwd = new double[nw], gbd = new double[C];
+            DepthwiseConvKernels.reference(B, C, H, W, k, p, toDouble(x), 0, toDouble(w), 1, toDouble(b), 0, yd, 0);
+            DepthwiseConvKernels.referenceBackward(B, C, H, W, k, p, toDouble(x), 0, toDouble(w), 1, toDouble(gy), 0, gxd, 0, gwd, 0, gbd, 0);
+            double[] xl = toNHWC(toDouble(x), B, C, H, W), gyl = toNHWC(toDouble(gy), B, C, OH, OW);
+            float[] xf = new float[nx], gyf = new float[ny];
+            for (int i = 0; i < nx; i++) xf[i] = (float) xl[i];
+            for (int i = 0; i < ny; i++) gyf[i] = (float) gyl[i];
+            String tag = Arrays.toString(c);
+            // double NHWC reference vs NCHW reference
+            double[] yl = new double[ny], gxl = new double[nx], gwl = new double[nw], gbl = new double[C];
+            DepthwiseConvKernels.referenceNHWC(B, H, W, C, k, p, xl, 0, toDouble(w), 1, toDouble(b), 0, yl, 0);
+            DepthwiseConvKernels.referenceBackwardNHWC(B, H, W, C, k, p, xl, 0, toDouble(w), 1, gyl, 0, gxl, 0, gwl, 0, gbl, 0);
+            assertRel("ref fwd " + tag, yl, toNHWC(yd, B, C, OH, OW), 1e-14);
+            assertRel("ref gx " + tag, gxl, toNHWC(gxd, B, C, H, W), 1e-14);
+            assertRel("ref gw " + tag, gwl, gwd, 1e-14);
+            assertRel("ref gb " + tag, gbl, gbd, 1e-14);
+            // fast NHWC vs reference
+            float[] y = new float[ny + 2], gx = new float[nx], gw = new float[nw], gb = new float[C];
+            Arrays.fill(gx, 3f);
+            DepthwiseConvKernels.forwardNHWC(B, H, W, C, k, p, xf, 0, w, 1, b, 0, y, 2);
+            DepthwiseConvKernels.backwardNHWC(B, H, W, C, k, p, xf, 0, w, 1, gyf, 0, gx, 0, gw, 0, gb, 0);
+            assertRel("fwd nhwc " + tag, Arrays.copyOfRange(y, 2, ny + 2), toNHWC(yd, B, C, OH, OW), 1e-5);
+            assertRel("gx nhwc " + tag, gx, toNHWC(gxd, B, C, H, W), 1e-5);
+            assertRel("gw nhwc " + tag, gw, gwd, 1e-5);
+            assertRel("gb nhwc " + tag, gb, gbd, 1e-5);
+        }
+    }
 }
