@@ -11,7 +11,13 @@ import java.util.Arrays;
  * Depthwise 2-D convolution (groups = C), NCHW, square kernel k, stride 1, padding p (ConvNeXt: k = 7,
  * p = 3), weight {@code [C, 1, k, k]}, bias {@code [C]}; output {@code [B, C, OH, OW]} with
  * {@code OH = H + 2p − k + 1}. Vectorised along output rows, parallel over channels (each task owns a
- * channel across the batch, so the per-channel weight-gradient reduction is race-free).
+ * channel across the batch, so the per-channel weight-gradient reduction is race-free). Fast path for
+ * {@code 0 ≤ p ≤ k−1}: each plane is copied into a zero-padded buffer and every output vector accumulates
+ * all k² taps in a register (the input gradient is the same correlation on the padded output gradient
+ * with the flipped kernel); other paddings use a row-streaming fallback.
+ *
+ * <p>Channels-last variants ({@code *NHWC}: x {@code [B, H, W, C]}, same {@code [C, 1, k, k]} weight)
+ * vectorise along C.
  */
 public final class DepthwiseConvKernels {
     private DepthwiseConvKernels() {}
@@ -282,6 +288,176 @@ public final class DepthwiseConvKernels {
                                 int ix = ox + kx - p;
                                 if (ix < 0 || ix >= W) continue;
                                 int wi = (c * k + ky) * k + kx, xi = ((b * C + c) * H + iy) * W + ix;
+                                if (gw != null) gw[gwOff + wi] += g * x[xOff + xi];
+                                if (gx != null) gx[gxOff + xi] += g * w[wOff + wi];
+                            }
+                        }
+                    }
+    }
+
+    // ================================================================== channels-last [B, H, W, C]
+
+    /** wT[(ky·k + kx)·C + c] = w[c, ky, kx]. */
+    private static float[] transposeWeights(int C, int k, float[] w, int wOff) {
+        float[] wt = new float[k * k * C];
+        for (int c = 0; c < C; c++)
+            for (int j = 0; j < k * k; j++) wt[j * C + c] = w[wOff + c * k * k + j];
+        return wt;
+    }
+
+    /**
+     * Channels-last forward: x {@code [B, H, W, C]}, weight {@code [C, 1, k, k]} (PyTorch layout), bias
+     * {@code [C]} nullable, y {@code [B, OH, OW, C]}. Vectorised along C, parallel over output rows.
+     */
+    public static void forwardNHWC(int B, int H, int W, int C, int k, int p, float[] x, int xOff, float[] w, int wOff,
+                                   float[] bias, int bOff, float[] y, int yOff) {
+        final int OH = outSize(H, k, p), OW = outSize(W, k, p);
+        final float[] wt = transposeWeights(C, k, w, wOff);
+        final float[] bv = new float[C];
+        if (bias != null) System.arraycopy(bias, bOff, bv, 0, C);
+        Parallel.forRange(B * OH, Math.max(1, (1 << 14) / Math.max(1, OW * C * k)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int b = r / OH, oy = r % OH;
+                for (int ox = 0; ox < OW; ox++) {
+                    int yo = yOff + ((b * OH + oy) * OW + ox) * C;
+                    for (int c0 = 0; c0 < C; c0 += L) {
+                        VectorMask<Float> m = S.indexInRange(c0, C);
+                        FloatVector acc = FloatVector.fromArray(S, bv, c0, m);
+                        for (int ky = 0; ky < k; ky++) {
+                            int iy = oy + ky - p;
+                            if (iy < 0 || iy >= H) continue;
+                            for (int kx = 0; kx < k; kx++) {
+                                int ix = ox + kx - p;
+                                if (ix < 0 || ix >= W) continue;
+                                acc = FloatVector.fromArray(S, x, xOff + ((b * H + iy) * W + ix) * C + c0, m)
+                                        .fma(FloatVector.fromArray(S, wt, (ky * k + kx) * C + c0, m), acc);
+                            }
+                        }
+                        acc.intoArray(y, yo + c0, m);
+                    }
+                }
+            }
+        });
+    }
+
+    /** Channels-last backward: gx WRITTEN (nullable), gw / gb ACCUMULATED (nullable); layouts as {@link #forwardNHWC}. */
+    public static void backwardNHWC(int B, int H, int W, int C, int k, int p, float[] x, int xOff, float[] w, int wOff,
+                                    float[] gy, int gyOff, float[] gx, int gxOff, float[] gw, int gwOff, float[] gb, int gbOff) {
+        final int OH = outSize(H, k, p), OW = outSize(W, k, p);
+        if (gx != null) {
+            final float[] wt = transposeWeights(C, k, w, wOff);
+            Parallel.forRange(B * H, Math.max(1, (1 << 14) / Math.max(1, W * C * k)), (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    int b = r / H, iy = r % H;
+                    for (int ix = 0; ix < W; ix++) {
+                        int xo = gxOff + ((b * H + iy) * W + ix) * C;
+                        for (int c0 = 0; c0 < C; c0 += L) {
+                            VectorMask<Float> m = S.indexInRange(c0, C);
+                            FloatVector acc = FloatVector.zero(S);
+                            for (int ky = 0; ky < k; ky++) {
+                                int oy = iy + p - ky;
+                                if (oy < 0 || oy >= OH) continue;
+                                for (int kx = 0; kx < k; kx++) {
+                                    int ox = ix + p - kx;
+                                    if (ox < 0 || ox >= OW) continue;
+                                    acc = FloatVector.fromArray(S, gy, gyOff + ((b * OH + oy) * OW + ox) * C + c0, m)
+                                            .fma(FloatVector.fromArray(S, wt, (ky * k + kx) * C + c0, m), acc);
+                                }
+                            }
+                            acc.intoArray(gx, xo + c0, m);
+                        }
+                    }
+                }
+            });
+        }
+        if (gw == null && gb == null) return;
+        // weight / bias gradients: parallel over channel chunks (each task owns its channels: race-free)
+        final int chunk = 4 * L, nChunks = (C + chunk - 1) / chunk;
+        Parallel.forRange(nChunks, 1, (q0, q1) -> {
+            float[] rowAcc = new float[k * k * chunk];
+            float[] rowB = new float[chunk];
+            double[] acc = new double[k * k * chunk];
+            double[] accB = new double[chunk];
+            for (int q = q0; q < q1; q++) {
+                int cBeg = q * chunk, cw = Math.min(chunk, C - cBeg);
+                Arrays.fill(acc, 0.0);
+                Arrays.fill(accB, 0.0);
+                for (int b = 0; b < B; b++)
+                    for (int oy = 0; oy < OH; oy++) {
+                        Arrays.fill(rowAcc, 0f);
+                        Arrays.fill(rowB, 0f);
+                        for (int ox = 0; ox < OW; ox++) {
+                            int go = gyOff + ((b * OH + oy) * OW + ox) * C + cBeg;
+                            for (int c0 = 0; c0 < cw; c0 += L) {
+                                VectorMask<Float> m = S.indexInRange(c0, cw);
+                                FloatVector g = FloatVector.fromArray(S, gy, go + c0, m);
+                                if (gb != null) g.add(FloatVector.fromArray(S, rowB, c0, m)).intoArray(rowB, c0, m);
+                                if (gw == null) continue;
+                                for (int ky = 0; ky < k; ky++) {
+                                    int iy = oy + ky - p;
+                                    if (iy < 0 || iy >= H) continue;
+                                    for (int kx = 0; kx < k; kx++) {
+                                        int ix = ox + kx - p;
+                                        if (ix < 0 || ix >= W) continue;
+                                        int a = (ky * k + kx) * chunk + c0;
+                                        g.fma(FloatVector.fromArray(S, x, xOff + ((b * H + iy) * W + ix) * C + cBeg + c0, m),
+                                                FloatVector.fromArray(S, rowAcc, a, m)).intoArray(rowAcc, a, m);
+                                    }
+                                }
+                            }
+                        }
+                        for (int j = 0; j < k * k * chunk; j++) acc[j] += rowAcc[j];
+                        for (int j = 0; j < chunk; j++) accB[j] += rowB[j];
+                    }
+                for (int c = 0; c < cw; c++) {
+                    if (gw != null) for (int j = 0; j < k * k; j++) gw[gwOff + (cBeg + c) * k * k + j] += (float) acc[j * chunk + c];
+                    if (gb != null) gb[gbOff + cBeg + c] += (float) accB[c];
+                }
+            }
+        });
+    }
+
+    /** Channels-last direct-loop forward in double (reference). */
+    public static void referenceNHWC(int B, int H, int W, int C, int k, int p, double[] x, int xOff, double[] w, int wOff,
+                                     double[] bias, int bOff, double[] y, int yOff) {
+        final int OH = outSize(H, k, p), OW = outSize(W, k, p);
+        for (int b = 0; b < B; b++)
+            for (int oy = 0; oy < OH; oy++)
+                for (int ox = 0; ox < OW; ox++)
+                    for (int c = 0; c < C; c++) {
+                        double s = bias != null ? bias[bOff + c] : 0.0;
+                        for (int ky = 0; ky < k; ky++) {
+                            int iy = oy + ky - p;
+                            if (iy < 0 || iy >= H) continue;
+                            for (int kx = 0; kx < k; kx++) {
+                                int ix = ox + kx - p;
+                                if (ix < 0 || ix >= W) continue;
+                                s += w[wOff + (c * k + ky) * k + kx] * x[xOff + ((b * H + iy) * W + ix) * C + c];
+                            }
+                        }
+                        y[yOff + ((b * OH + oy) * OW + ox) * C + c] = s;
+                    }
+    }
+
+    /** Channels-last direct-loop backward in double: gx WRITTEN, gw / gb ACCUMULATED (each nullable). */
+    public static void referenceBackwardNHWC(int B, int H, int W, int C, int k, int p, double[] x, int xOff, double[] w, int wOff,
+                                             double[] gy, int gyOff, double[] gx, int gxOff, double[] gw, int gwOff,
+                                             double[] gb, int gbOff) {
+        final int OH = outSize(H, k, p), OW = outSize(W, k, p);
+        if (gx != null) Arrays.fill(gx, gxOff, gxOff + B * H * W * C, 0.0);
+        for (int b = 0; b < B; b++)
+            for (int oy = 0; oy < OH; oy++)
+                for (int ox = 0; ox < OW; ox++)
+                    for (int c = 0; c < C; c++) {
+                        double g = gy[gyOff + ((b * OH + oy) * OW + ox) * C + c];
+                        if (gb != null) gb[gbOff + c] += g;
+                        for (int ky = 0; ky < k; ky++) {
+                            int iy = oy + ky - p;
+                            if (iy < 0 || iy >= H) continue;
+                            for (int kx = 0; kx < k; kx++) {
+                                int ix = ox + kx - p;
+                                if (ix < 0 || ix >= W) continue;
+                                int wi = (c * k + ky) * k + kx, xi = ((b * H + iy) * W + ix) * C + c;
                                 if (gw != null) gw[gwOff + wi] += g * x[xOff + xi];
                                 if (gx != null) gx[gxOff + xi] += g * w[wOff + wi];
                             }
