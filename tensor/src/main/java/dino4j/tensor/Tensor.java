@@ -108,6 +108,7 @@ public final class Tensor {
     public Tensor bumpVersion() { storage.bumpVersion(); return this; }
 
     public boolean isContiguous() {
+        if (numel() == 0) return true;   // nothing to lay out (e.g. [B, 0, D] storage tokens of a ConvNeXt)
         int expect = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && strides[i] != expect) return false;

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The dino4j command line ({@code ./dino4j <command>}). */
 @Command(name = "dino4j", mixinStandardHelpOptions = true, version = "dino4j 0.1.0",
         description = "DINOv3 in pure Java: train, distill and use DINOv3-style models on the JVM.",
-        subcommands = {InfoCommand.class, FashionCommand.class, PretrainCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, FashionCommand.class, PretrainCommand.class,
+                EmbedCommand.class, PcaCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override public void run() {
         CommandLine.usage(this, System.out);

@@ -357,6 +357,51 @@ public final class Checkpoints {
         return model;
     }
 
+    /**
+     * A DINOv3 backbone with the checkpoint's weights, in eval mode: a {@link ConvNeXt} when the keys say so
+     * ({@link #isConvNeXt}) or {@code modelName} names a ConvNeXt preset ("convnext_tiny", "tiny", ...), else a ViT
+     * via {@link #loadVit}. Without a name the ConvNeXt shape is inferred ({@link #inferConvNeXtShape}) and named
+     * after the released preset with the same depths and widths, else {@code "convnext-custom"}; LayerScale is on
+     * when the blocks carry {@code gamma}.
+     */
+    public static Backbone loadBackbone(Path path, String modelName) throws IOException {
+        boolean namedVit = modelName != null && VitConfig.PRESETS.containsKey(modelName);
+        if (namedVit) return loadVit(path, modelName);
+        Checkpoint ck = read(path);
+        Map<String, Tensor> sd = ck.stateDict();
+        boolean namedConvNeXt = modelName != null && ConvNeXtConfig.PRESETS.containsKey(modelName.startsWith("convnext_") ? modelName : "convnext_" + modelName);
+        if (modelName != null && !namedConvNeXt)
+            throw new IllegalArgumentException("unknown model '" + modelName + "' (ViT: " + String.join(", ", VitConfig.PRESETS.keySet())
+                    + "; ConvNeXt: " + String.join(", ", ConvNeXtConfig.PRESETS.keySet()) + ")");
+        if (!namedConvNeXt && !isConvNeXt(sd)) return loadVit(path, null);
+        ConvNeXtConfig cfg;
+        try {
+            if (namedConvNeXt) {
+                cfg = ConvNeXtConfig.preset(modelName);
+            } else {
+                ConvNeXtShape shape = inferConvNeXtShape(sd);
+                if (shape.depths().length != 4)
+                    throw new IllegalArgumentException("ConvNeXt needs 4 stages, the checkpoint has " + shape.depths().length);
+                cfg = null;
+                for (ConvNeXtConfig p : ConvNeXtConfig.PRESETS.values())
+                    if (Arrays.equals(p.depths(), shape.depths()) && Arrays.equals(p.dims(), shape.dims())) cfg = p;
+                if (cfg == null) cfg = new ConvNeXtConfig("convnext-custom", shape.depths(), shape.dims());
+                boolean gamma = sd.keySet().stream().anyMatch(k -> k.startsWith("stages.") && k.endsWith(".gamma"));
+                if (!gamma) cfg = new ConvNeXtConfig(cfg.name(), cfg.depths(), cfg.dims(), 0, cfg.normEps(), 0, 0);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
+        }
+        ConvNeXt model = new ConvNeXt(cfg, new Random(0));
+        try {
+            model.loadStateDict(sd, true);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(path + " (" + ck.layout() + ", model " + cfg.name() + "): " + e.getMessage(), e);
+        }
+        model.eval();
+        return model;
+    }
+
     // ------------------------------------------------------------------ writing
 
     /**

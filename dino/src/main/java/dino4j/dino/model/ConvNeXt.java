@@ -30,7 +30,7 @@ import java.util.Random;
  * it once as {@code norm.*}, and {@link #loadStateDict} accepts dicts with both pairs (they must be equal)
  * or with only one of them.
  */
-public final class ConvNeXt extends Module {
+public final class ConvNeXt extends Module implements Backbone {
     public final ConvNeXtConfig config;
     public final ModuleList<Sequential> downsampleLayers;
     public final ModuleList<Sequential> stages;
@@ -106,8 +106,18 @@ public final class ConvNeXt extends Module {
 
     // ------------------------------------------------------------------ forward
 
+    @Override public int embedDim() { return config.embedDim(); }
+
+    /** The output stride: stem 4 × three 2× downsamplings. */
+    @Override public int patchSize() { return 32; }
+
+    @Override public String describe() {
+        return config.name() + " (ConvNeXt: depths " + java.util.Arrays.toString(config.depths()) + ", dims "
+                + java.util.Arrays.toString(config.dims()) + ", stride 32, no storage tokens)";
+    }
+
     /** Eval- or train-mode features of images [B, 3, H, W]: stride-32 tokens, no storage tokens (§2). */
-    public Features forwardFeatures(Var x) {
+    @Override public Features forwardFeatures(Var x) {
         Var map = trunk(x, 3, null);
         int b = map.size(0), c = map.size(1), h = map.size(2), w = map.size(3);
         Var pooled = pool(map);                                               // [B, C]

@@ -21,7 +21,7 @@ import java.util.Random;
  * position embedding, RoPE on patch tokens inside attention, pre-norm blocks with LayerScale, final norm.
  * Parameter names are the official checkpoint keys, so official state_dicts load without renaming.
  */
-public final class DinoVisionTransformer extends Module {
+public final class DinoVisionTransformer extends Module implements Backbone {
     public final VitConfig config;
     public final Parameter clsToken, storageTokens, maskToken;
     public final PatchEmbed patchEmbed;
@@ -52,7 +52,16 @@ public final class DinoVisionTransformer extends Module {
     private static Tensor fill(Tensor t, Init init, Random rng) { init.apply(t, rng); return t; }
 
     /** Eval-mode features of a batch of images [B, 3, H, W]. */
-    public Features forwardFeatures(Var x) { return forwardFeatures(x, null); }
+    @Override public Features forwardFeatures(Var x) { return forwardFeatures(x, null); }
+
+    @Override public int embedDim() { return config.embedDim(); }
+
+    @Override public int patchSize() { return config.patchSize(); }
+
+    @Override public String describe() {
+        return config.name() + " (ViT: D " + config.embedDim() + ", " + config.depth() + " blocks, " + config.heads() + " heads, "
+                + config.storageTokens() + " storage tokens, patch " + config.patchSize() + ", ffn " + config.ffn() + ")";
+    }
 
     /**
      * @param masks null, or BOOL/float [B, h·w]: true = patch embedding replaced by {@code mask_token} (iBOT)

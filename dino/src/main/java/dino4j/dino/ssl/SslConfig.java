@@ -1,0 +1,80 @@
+package dino4j.dino.ssl;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import dino4j.dino.model.VitConfig;
+
+/**
+ * Everything that defines an SSL pretraining run (spec §3–4). Stored as JSON inside every checkpoint so
+ * that {@code --resume} continues with exactly the same recipe. Public fields keep the JSON flat and the
+ * command line simple; {@link #validate()} names any bad option.
+ */
+public final class SslConfig {
+    // model
+    public String model = "vit-fashion";
+    public VitConfig vit = fashionVit();
+    public double dropPath = 0.0;
+    public double ropeRescale = 2.0;
+    // heads (hidden / bottleneck / prototypes)
+    public int dinoHidden = 512, dinoBottleneck = 128, dinoPrototypes = 4096;
+    public int ibotHidden = 512, ibotBottleneck = 128, ibotPrototypes = 4096;
+    // crops
+    public int globalSize = 32, localSize = 16, nLocal = 4;
+    public double globalScaleMin = 0.32, localScaleMax = 0.32, localScaleMin = 0.05;
+    public double maskProbability = 0.5, maskRatioMin = 0.1, maskRatioMax = 0.5;
+    // optimisation
+    public int batch = 128;
+    public long steps = 300;
+    public double lr = 5e-4, minLr = 1e-6, warmupFraction = 0.1;
+    public double wdStart = 0.04, wdEnd = 0.2;
+    public double momentumStart = 0.992, momentumEnd = 1.0;
+    public double teacherTempStart = 0.04, teacherTemp = 0.07, teacherTempWarmupFraction = 0.3;
+    public double freezeLastLayerFraction = 0.0;
+    public double clipGrad = 3.0, layerDecay = 0.9, patchEmbedLrMult = 0.2;
+    public double beta1 = 0.9, beta2 = 0.999;
+    // loss weights
+    public double dinoWeight = 1.0, ibotWeight = 1.0, koleoWeight = 0.1;
+    // bookkeeping
+    public long seed = 0;
+    public int workers = 2;
+    public long evalEvery = 100, checkpointEvery = 50, logEvery = 1;
+    public int knnK = 20;
+    public double knnTemperature = 0.07;
+    public int evalTrainImages = 8000, evalTestImages = 2000;
+
+    /** The small ViT of the Fashion-MNIST recipe: 192 wide, 6 deep, 3 heads, patch 4, 4 storage tokens. */
+    public static VitConfig fashionVit() {
+        return new VitConfig("vit-fashion", 192, 6, 3, "mlp", 4, 4, 4, true, true, 1e-5, 1e-6, false, 100);
+    }
+
+    /** Resolves a --model name: a released preset or "vit-fashion". */
+    public static VitConfig resolveModel(String name) {
+        if (name.equals("vit-fashion")) return fashionVit();
+        return VitConfig.preset(name);
+    }
+
+    public void validate() {
+        require(batch >= 2, "--batch must be at least 2 (KoLeo needs a neighbour), got " + batch);
+        require(steps >= 1, "--steps must be positive, got " + steps);
+        require(globalSize % vit.patchSize() == 0, "--image-size " + globalSize + " must be a multiple of the patch size " + vit.patchSize());
+        require(localSize % vit.patchSize() == 0, "--local-size " + localSize + " must be a multiple of the patch size " + vit.patchSize());
+        require(nLocal >= 0, "--local-crops must be >= 0");
+        require(lr > 0, "--lr must be positive");
+        require(dropPath >= 0 && dropPath < 1, "--drop-path must be in [0, 1)");
+        require(checkpointEvery >= 1 && evalEvery >= 1 && logEvery >= 1, "--checkpoint-every / --eval-every must be positive");
+    }
+
+    private static void require(boolean ok, String msg) {
+        if (!ok) throw new IllegalArgumentException(msg);
+    }
+
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
+
+    public String toJson() { return GSON.toJson(this); }
+
+    public static SslConfig fromJson(String json) {
+        SslConfig c = GSON.fromJson(json, SslConfig.class);
+        if (c == null || c.vit == null) throw new IllegalArgumentException("checkpoint has no usable training config");
+        return c;
+    }
+}

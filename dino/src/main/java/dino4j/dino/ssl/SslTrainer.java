@@ -1,0 +1,280 @@
+package dino4j.dino.ssl;
+
+import com.google.gson.JsonObject;
+import dino4j.autograd.F;
+import dino4j.autograd.Grad;
+import dino4j.autograd.Var;
+import dino4j.dino.data.ImageDataset;
+import dino4j.dino.data.MultiCrop;
+import dino4j.dino.data.SslBatchLoader;
+import dino4j.dino.model.Checkpoints;
+import dino4j.dino.model.DinoVisionTransformer;
+import dino4j.nn.Parameter;
+import dino4j.nn.optim.AdamW;
+import dino4j.nn.optim.Ema;
+import dino4j.nn.optim.GradClip;
+import dino4j.nn.optim.ParamGroup;
+import dino4j.nn.optim.ParamGroups;
+import dino4j.nn.optim.Schedules;
+import dino4j.tensor.Tensor;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Consumer;
+
+/**
+ * DINOv3 SSL pretraining (spec §3–4): EMA teacher on the global crops → Sinkhorn-Knopp targets; student on
+ * masked global crops and local crops → DINO (global/local), iBOT (masked patches) and KoLeo (backbone CLS)
+ * losses → backward → per-module clipping → AdamW with DINOv3 parameter groups → EMA. Resumable
+ * bit-for-bit from {@code checkpoints/last.safetensors} (see {@link TrainingCheckpoint}).
+ */
+public final class SslTrainer implements AutoCloseable {
+
+    /** What one step measured (losses are the weighted terms' raw values before weighting). */
+    public record StepMetrics(long step, double loss, double dinoGlobal, double dinoLocal, double ibot, double koleo,
+                              double lr, double wd, double momentum, double teacherTemp, double gradNorm,
+                              double seconds, double dataWaitSeconds, int images) {}
+
+    public final SslConfig cfg;
+    public final SslModel student, teacher;
+    private final AdamW optimizer;
+    private final List<Parameter> backboneParams, dinoHeadParams, ibotHeadParams;
+    private final SslBatchLoader loader;
+    private final double[] lrS, lastLayerLrS, wdS, momS, ttS;
+    private final Path outDir;
+    private final KnnMonitor knn;
+    private long step;
+    private int nanStreak;
+    private final long startNanos = System.nanoTime();
+    private long imagesSeen;
+
+    /**
+     * @param data   unlabelled training images
+     * @param knn    k-NN monitor (null: no evaluation)
+     * @param outDir run folder (checkpoints/, exported/, metrics.jsonl, train.log)
+     */
+    public SslTrainer(SslConfig cfg, ImageDataset data, KnnMonitor knn, Path outDir) {
+        cfg.validate();
+        this.cfg = cfg;
+        this.outDir = outDir;
+        this.knn = knn;
+        Random init = new Random(cfg.seed);
+        student = new SslModel(cfg, init);
+        teacher = new SslModel(cfg, new Random(cfg.seed + 1));
+        teacher.loadStateDict(student.stateDict(), true);   // teacher = exact copy of the student at init (§1.10)
+        teacher.eval();
+        student.train();
+
+        List<ParamGroup> groups = new ArrayList<>();
+        groups.addAll(ParamGroups.dinov3(student.backbone, "backbone.", cfg.layerDecay, cfg.vit.depth(), cfg.patchEmbedLrMult));
+        groups.addAll(ParamGroups.dinov3(student.dinoHead, "dino_head.", 1.0, 0, 1.0));
+        groups.addAll(ParamGroups.dinov3(student.ibotHead, "ibot_head.", 1.0, 0, 1.0));
+        optimizer = new AdamW(groups, cfg.beta1, cfg.beta2, 1e-8);
+        backboneParams = student.backbone.parameters();
+        dinoHeadParams = student.dinoHead.parameters();
+        ibotHeadParams = student.ibotHead.parameters();
+
+        int total = Math.toIntExact(cfg.steps);
+        int warm = (int) Math.round(cfg.warmupFraction * total);
+        lrS = Schedules.warmupCosine(cfg.lr, cfg.minLr, warm, total);
+        int freeze = (int) Math.round(cfg.freezeLastLayerFraction * total);
+        lastLayerLrS = lrS.clone();
+        for (int i = 0; i < Math.min(freeze, total); i++) lastLayerLrS[i] = 0;
+        wdS = Schedules.warmupCosine(cfg.wdStart, cfg.wdEnd, 0, total);
+        momS = Schedules.warmupCosine(cfg.momentumStart, cfg.momentumEnd, 0, total);
+        int ttWarm = (int) Math.round(cfg.teacherTempWarmupFraction * total);
+        ttS = Schedules.warmupCosineConstant(cfg.teacherTempStart, cfg.teacherTemp, cfg.teacherTemp, ttWarm, total);
+
+        MultiCrop.Config mc = MultiCrop.Config.dinov3(cfg.globalSize, cfg.localSize, cfg.nLocal)
+                .withScales(cfg.globalScaleMin, 1.0, cfg.localScaleMin, cfg.localScaleMax);
+        loader = new SslBatchLoader(data, new MultiCrop(mc),
+                SslBatchLoader.Config.of(cfg.batch, cfg.vit.patchSize(), cfg.seed)
+                        .withWorkers(cfg.workers, Math.max(2, 2 * cfg.workers))
+                        .withMasking(cfg.maskProbability, cfg.maskRatioMin, cfg.maskRatioMax));
+    }
+
+    public long step() { return step; }
+
+    public Path checkpointFile() { return outDir.resolve("checkpoints").resolve("last.safetensors"); }
+
+    /** Starts the backbone (student and teacher) from an official / Hugging Face / dino4j checkpoint; heads stay new. */
+    public void loadBackboneWeights(Path weights) throws IOException {
+        Map<String, Tensor> sd = Checkpoints.readStateDict(weights);
+        try {
+            student.backbone.loadStateDict(sd, true);
+            teacher.backbone.loadStateDict(sd, true);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(weights + ": does not fit --model " + cfg.model + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Restores student, teacher, optimizer and position from a checkpoint written by {@link #saveCheckpoint()}. */
+    public void restore(TrainingCheckpoint.Loaded ck) {
+        student.loadStateDict(ck.student(), true);
+        teacher.loadStateDict(ck.teacher(), true);
+        optimizer.loadStateDict(ck.optimizer());
+        step = ck.step();
+        imagesSeen = step * cfg.batch;
+        loader.seek(step);
+    }
+
+    public void saveCheckpoint() throws IOException {
+        TrainingCheckpoint.save(checkpointFile(), cfg, step, student, teacher, optimizer,
+                Map.of("images_seen", Long.toString(imagesSeen)));
+    }
+
+    /** Exports the teacher backbone (the model DINO evaluates and releases) with official key names. */
+    public Path exportBackbone() throws IOException {
+        Path p = outDir.resolve("exported").resolve("backbone.safetensors");
+        Checkpoints.saveOfficial(teacher.backbone, p);
+        return p;
+    }
+
+    public double evaluateKnn() {
+        if (knn == null) return Double.NaN;
+        return knn.evaluate(teacher.backbone);
+    }
+
+    public long imagesSeen() { return imagesSeen; }
+
+    public double minutesElapsed() { return (System.nanoTime() - startNanos) / 6e10; }
+
+    /** One SSL step on the next batch. */
+    public StepMetrics trainStep() {
+        long t0 = System.nanoTime();
+        SslBatchLoader.Batch b = loader.next();
+        double wait = loader.lastDataWaitNanos() / 1e9;
+        int i = (int) Math.min(step, lrS.length - 1);
+        double lr = lrS[i], lastLr = lastLayerLrS[i], wd = wdS[i], mom = momS[i], tt = ttS[i];
+        int B = b.batchSize(), nL = b.nLocal();
+        int[] maskIdx = new int[b.maskIndices().length];
+        for (int k = 0; k < maskIdx.length; k++) maskIdx[k] = (int) b.maskIndices()[k];
+
+        // randomness inside the step (drop path, RoPE rescale) is a function of (seed, step): resumable
+        student.backbone.trainRng = new Random(cfg.seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L + 7);
+
+        // ---- teacher: global crops, no masks, eval mode, no grad
+        Tensor teacherCls, teacherPatchTargets = null;
+        try (var g = Grad.noGrad()) {
+            var tf = teacher.backbone.forwardFeatures(Var.constant(b.globals()));
+            Tensor logits = teacher.dinoHead.forward(tf.clsToken()).data();
+            teacherCls = Losses.sinkhornKnopp(logits, tt).reshape(2, B, -1);
+            if (maskIdx.length > 0) {
+                Var patches = F.reshape(tf.patchTokens(), -1, cfg.vit.embedDim());
+                Tensor pl = teacher.ibotHead.forward(F.indexSelect(patches, maskIdx)).data();
+                teacherPatchTargets = Losses.sinkhornKnopp(pl, tt);
+            }
+        }
+
+        // ---- student: masked global crops + local crops
+        var gf = student.backbone.forwardFeatures(Var.constant(b.globals()), b.masks());
+        Var cls = gf.clsToken();
+        if (nL > 0) {
+            var lf = student.backbone.forwardFeatures(Var.constant(b.locals()));
+            cls = F.cat(0, cls, lf.clsToken());
+        }
+        Var logits = F.reshape(student.dinoHead.forward(cls), 2 + nL, B, -1);
+        double[] scales = Losses.dinoScales(2, nL);
+        Var dinoGlobal = Losses.dinoLossGlobal(F.slice(logits, 0, 0, 2), teacherCls, Losses.STUDENT_TEMP, true);
+        Var loss = F.mulScalar(dinoGlobal, cfg.dinoWeight * scales[1]);
+        Var dinoLocal = null;
+        if (nL > 0) {
+            dinoLocal = Losses.dinoLossLocal(F.slice(logits, 0, 2, 2 + nL), teacherCls, Losses.STUDENT_TEMP);
+            loss = F.add(loss, F.mulScalar(dinoLocal, cfg.dinoWeight * scales[0]));
+        }
+        Var ibot = null;
+        if (teacherPatchTargets != null && cfg.ibotWeight > 0) {
+            Var patches = F.reshape(gf.patchTokens(), -1, cfg.vit.embedDim());
+            Var sl = student.ibotHead.forward(F.indexSelect(patches, maskIdx));
+            ibot = Losses.ibotLoss(sl, teacherPatchTargets, b.masks(), Losses.STUDENT_TEMP);
+            loss = F.add(loss, F.mulScalar(ibot, cfg.ibotWeight));
+        }
+        Var koleo = null;
+        if (cfg.koleoWeight > 0) {
+            Var c0 = F.slice(gf.clsToken(), 0, 0, B), c1 = F.slice(gf.clsToken(), 0, B, 2 * B);
+            koleo = F.add(Losses.koleoLoss(c0), Losses.koleoLoss(c1));
+            loss = F.add(loss, F.mulScalar(koleo, cfg.koleoWeight));
+        }
+
+        double lossValue = loss.data().item();
+        double gradNorm = Double.NaN;
+        if (!Double.isFinite(lossValue)) {
+            // NaN guard (§4.5): skip the update; abort after more than 2 in a row
+            if (++nanStreak > 2) throw new IllegalStateException("loss was not finite for " + nanStreak + " consecutive steps (step " + step + "); lower --lr");
+        } else {
+            nanStreak = 0;
+            student.zeroGrad();
+            loss.backward();
+            gradNorm = GradClip.clipGlobalNorm(backboneParams, cfg.clipGrad);
+            GradClip.clipGlobalNorm(dinoHeadParams, cfg.clipGrad);
+            GradClip.clipGlobalNorm(ibotHeadParams, cfg.clipGrad);
+            optimizer.step(lr, wd, lastLr);
+            Ema.update(teacher, student, mom);
+        }
+        student.zeroGrad();
+        step++;
+        imagesSeen += B;
+        double secs = (System.nanoTime() - t0) / 1e9;
+        return new StepMetrics(step, lossValue, dinoGlobal.data().item(), dinoLocal == null ? 0 : dinoLocal.data().item(),
+                ibot == null ? 0 : ibot.data().item(), koleo == null ? 0 : koleo.data().item(),
+                lr, wd, mom, tt, gradNorm, secs, wait, B);
+    }
+
+    @Override public void close() { loader.close(); }
+
+    // ------------------------------------------------------------------ run folder logs
+
+    /** Appends one JSON object as a line to {@code metrics.jsonl}. */
+    public void logMetrics(JsonObject o) throws IOException {
+        append(outDir.resolve("metrics.jsonl"), o.toString());
+    }
+
+    public void logText(String line) throws IOException {
+        append(outDir.resolve("train.log"), line);
+    }
+
+    private static void append(Path f, String line) throws IOException {
+        Files.createDirectories(f.toAbsolutePath().getParent());
+        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(f, StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND))) {
+            w.println(line);
+        }
+    }
+
+    public static JsonObject toJson(StepMetrics m, long imagesSeen, double minutes) {
+        JsonObject o = new JsonObject();
+        o.addProperty("step", m.step());
+        o.addProperty("images_seen", imagesSeen);
+        o.addProperty("minutes", round(minutes));
+        o.addProperty("loss", m.loss());
+        o.addProperty("dino_global", m.dinoGlobal());
+        o.addProperty("dino_local", m.dinoLocal());
+        o.addProperty("ibot", m.ibot());
+        o.addProperty("koleo", m.koleo());
+        o.addProperty("lr", m.lr());
+        o.addProperty("wd", m.wd());
+        o.addProperty("momentum", m.momentum());
+        o.addProperty("teacher_temp", m.teacherTemp());
+        if (Double.isFinite(m.gradNorm())) o.addProperty("grad_norm_backbone", m.gradNorm());
+        o.addProperty("images_per_s", round(m.images() / m.seconds()));
+        o.addProperty("data_wait_pct", round(100 * m.dataWaitSeconds() / m.seconds()));
+        return o;
+    }
+
+    private static double round(double v) { return Math.round(v * 1000) / 1000.0; }
+
+    /** Convenience for tests and callers that just want N steps with a per-step callback. */
+    public void run(long untilStep, Consumer<StepMetrics> onStep) {
+        while (step < untilStep) onStep.accept(trainStep());
+    }
+
+    public DinoVisionTransformer teacherBackbone() { return teacher.backbone; }
+}
