@@ -64,7 +64,7 @@ public final class BenchMain implements Callable<Integer> {
                 System.out.println("openblas: not found (searched " + OpenBlas.searched()
                         + "; install libopenblas0-pthread or pass -Ddino4j.openblas=PATH) — timing ours only");
             } else {
-                System.out.println("openblas: " + blas.get().path);
+                System.out.println("openblas: " + blas.get().path + " (" + blas.get().describe() + ")");
             }
             int[] ths = threads != null ? threads : new int[] {Parallel.threads()};
             for (int t : ths) {
@@ -84,48 +84,61 @@ public final class BenchMain implements Callable<Integer> {
             // Repeat each timed sample so that it lasts at least ~30 ms.
             int inner = (int) Math.max(1, Math.min(1000, 3e9 / flop));
             Runnable ours = () -> GemmKernels.sgemm(transA, transB, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
-            double[] mine = time(ours, inner, flop);
-            String line;
-            if (blas != null) {
-                try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment as = OpenBlas.copy(arena, a), bs = OpenBlas.copy(arena, b);
-                    MemorySegment cs = arena.allocate((long) n * n * Float.BYTES, 64);
-                    Runnable theirs = () -> blas.sgemm(transA, transB, n, n, n, 1f, as, n, bs, n, 0f, cs, n);
-                    double[] ref = time(theirs, inner, flop);
-                    float[] r = cs.toArray(ValueLayout.JAVA_FLOAT);
-                    double maxAbs = 0, maxDiff = 0;
-                    for (int i = 0; i < r.length; i++) {
-                        maxAbs = Math.max(maxAbs, Math.abs(r[i]));
-                        maxDiff = Math.max(maxDiff, Math.abs(r[i] - c[i]));
-                    }
-                    if (!(maxDiff <= maxAbs * 1e-4)) { // NaN-safe
-                        System.out.println("MISMATCH vs openblas: max abs diff " + maxDiff + " (max |C| " + maxAbs + ")");
-                    }
-                    line = String.format("gemm f32 %d×%d×%d: ours %.1f GFLOP/s, openblas %.1f GFLOP/s, ratio %.2f",
-                            n, n, n, mine[0], ref[0], mine[0] / ref[0]);
-                    System.out.println(line);
-                    System.out.printf("    medians: ours %.1f, openblas %.1f GFLOP/s; max rel err vs openblas %.2e (max|dC|/max|C|)%n",
-                            mine[1], ref[1], maxDiff / maxAbs);
-                }
-            } else {
+            if (blas == null) {
+                double[] mine = time(ours, null, inner, flop)[0];
                 System.out.printf("gemm f32 %d×%d×%d: ours %.1f GFLOP/s (median %.1f), openblas n/a%n", n, n, n, mine[0], mine[1]);
+                return;
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                // Off-heap copies for OpenBLAS, made outside the timed region.
+                MemorySegment as = OpenBlas.copy(arena, a), bs = OpenBlas.copy(arena, b);
+                MemorySegment cs = arena.allocate((long) n * n * Float.BYTES, 64);
+                Runnable theirs = () -> blas.sgemm(transA, transB, n, n, n, 1f, as, n, bs, n, 0f, cs, n);
+                double[][] g = time(ours, theirs, inner, flop);
+                double[] mine = g[0], ref = g[1];
+                float[] r = cs.toArray(ValueLayout.JAVA_FLOAT);
+                double maxAbs = 0, maxDiff = 0;
+                for (int i = 0; i < r.length; i++) {
+                    maxAbs = Math.max(maxAbs, Math.abs(r[i]));
+                    maxDiff = Math.max(maxDiff, Math.abs(r[i] - c[i]));
+                }
+                if (!(maxDiff <= maxAbs * 1e-4)) { // NaN-safe
+                    System.out.println("MISMATCH vs openblas: max abs diff " + maxDiff + " (max |C| " + maxAbs + ")");
+                }
+                System.out.printf("gemm f32 %d×%d×%d: ours %.1f GFLOP/s, openblas %.1f GFLOP/s, ratio %.2f%n",
+                        n, n, n, mine[0], ref[0], mine[0] / ref[0]);
+                System.out.printf("    medians: ours %.1f, openblas %.1f GFLOP/s (ratio %.2f); max rel err vs openblas %.2e (max|dC|/max|C|)%n",
+                        mine[1], ref[1], mine[1] / ref[1], maxDiff / maxAbs);
             }
         }
 
-        /** Warms up, then returns {best, median} GFLOP/s over {@code reps} samples of {@code inner} calls. */
-        private double[] time(Runnable r, int inner, double flop) {
-            long warmEnd = System.nanoTime() + 1_500_000_000L;
+        /**
+         * Warms both up, then times {@code reps} samples of {@code inner} calls each, alternating ours and
+         * theirs sample by sample (so that load from other processes hits both alike); returns
+         * {{best, median} ours, {best, median} theirs} in GFLOP/s.
+         */
+        private double[][] time(Runnable ours, Runnable theirs, int inner, double flop) {
+            long warmEnd = System.nanoTime() + 2_000_000_000L;
             int w = 0;
-            while (w < 3 || System.nanoTime() < warmEnd) { r.run(); w++; }
-            double[] g = new double[reps];
-            for (int s = 0; s < reps; s++) {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < inner; i++) r.run();
-                long dt = System.nanoTime() - t0;
-                g[s] = flop * inner / dt;
+            while (w < 3 || System.nanoTime() < warmEnd) {
+                ours.run();
+                if (theirs != null) theirs.run();
+                w++;
             }
-            Arrays.sort(g);
-            return new double[] {g[reps - 1], g[reps / 2]};
+            double[] g0 = new double[reps], g1 = new double[reps];
+            for (int s = 0; s < reps; s++) {
+                g0[s] = sample(ours, inner, flop);
+                if (theirs != null) g1[s] = sample(theirs, inner, flop);
+            }
+            Arrays.sort(g0);
+            Arrays.sort(g1);
+            return new double[][] {{g0[reps - 1], g0[reps / 2]}, {g1[reps - 1], g1[reps / 2]}};
+        }
+
+        private static double sample(Runnable r, int inner, double flop) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < inner; i++) r.run();
+            return flop * inner / (System.nanoTime() - t0);
         }
     }
 

@@ -29,7 +29,7 @@ public final class OpenBlas {
             "/usr/lib64/libopenblas.so.0", "/usr/lib64/libopenblasp.so.0",
             "/usr/lib/libopenblas.so.0", "/usr/local/lib/libopenblas.so.0", "/opt/OpenBLAS/lib/libopenblas.so.0");
 
-    private final MethodHandle sgemm, setThreads, getThreads;
+    private final MethodHandle sgemm, setThreads, getThreads, corename, config;
     public final Path path;
 
     private OpenBlas(Path path, SymbolLookup lib) {
@@ -44,10 +44,62 @@ public final class OpenBlas {
                 .map(s -> linker.downcallHandle(s, FunctionDescriptor.ofVoid(I))).orElse(null);
         getThreads = lib.find("openblas_get_num_threads")
                 .map(s -> linker.downcallHandle(s, FunctionDescriptor.of(I))).orElse(null);
+        corename = lib.find("openblas_get_corename")
+                .map(s -> linker.downcallHandle(s, FunctionDescriptor.of(P))).orElse(null);
+        config = lib.find("openblas_get_config")
+                .map(s -> linker.downcallHandle(s, FunctionDescriptor.of(P))).orElse(null);
+    }
+
+    /** "core KERNEL, CONFIG" as OpenBLAS reports it (which kernel its dynamic-arch dispatch picked). */
+    public String describe() {
+        return "core " + cstr(corename) + ", " + cstr(config);
+    }
+
+    private static String cstr(MethodHandle h) {
+        if (h == null) return "?";
+        try {
+            MemorySegment p = (MemorySegment) h.invokeExact();
+            return p.equals(MemorySegment.NULL) ? "?" : p.reinterpret(256).getString(0);
+        } catch (Throwable t) {
+            return "?";
+        }
+    }
+
+    /**
+     * OpenBLAS 0.3.21's DYNAMIC_ARCH dispatch reads the CPU model from cpuid; in VMs that report a generic
+     * "Intel Xeon Processor" it falls back to the SSE3 "Prescott" kernels (~30 GFLOP/s here, 5x below what the
+     * CPU does). For a fair baseline, unless the user set {@code OPENBLAS_CORETYPE} (or
+     * {@code -Ddino4j.openblas.core=NAME}, "none" to disable), we set it from the CPU flags before the library
+     * loads: SkylakeX with AVX-512, Haswell with AVX2. The chosen kernel is printed by {@link #describe()}.
+     */
+    static void chooseCoreType() {
+        if (System.getenv("OPENBLAS_CORETYPE") != null) return;
+        String core = System.getProperty("dino4j.openblas.core");
+        if (core == null) {
+            String flags = "";
+            try {
+                for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                    if (l.startsWith("flags")) { flags = " " + l.substring(l.indexOf(':') + 1) + " "; break; }
+                }
+            } catch (Exception ignored) { }
+            if (flags.contains(" avx512f ") && flags.contains(" avx512vl ") && flags.contains(" avx512bw ")
+                    && flags.contains(" avx512dq ")) core = "SkylakeX";
+            else if (flags.contains(" avx2 ") && flags.contains(" fma ")) core = "Haswell";
+        }
+        if (core == null || core.equals("none")) return;
+        try (Arena arena = Arena.ofConfined()) {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().find("setenv").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+            int rc = (int) setenv.invokeExact(arena.allocateFrom("OPENBLAS_CORETYPE"), arena.allocateFrom(core), 0);
+        } catch (Throwable t) {
+            // leave OpenBLAS's own detection
+        }
     }
 
     /** The library, or empty (with the places searched) when OpenBLAS is not installed. */
-    public static Optional<OpenBlas> load() {
+    public static synchronized Optional<OpenBlas> load() {
+        chooseCoreType();
         String explicit = System.getProperty("dino4j.openblas");
         List<String> paths = explicit != null ? List.of(explicit) : CANDIDATES;
         for (String p : paths) {

@@ -43,6 +43,11 @@ public class StorageBench {
 
     /** Elements: 4096 (16 KiB, L1) and 1M (4 MiB, beyond L2). */
     @Param({"4096", "1048576"}) public int n;
+    /**
+     * Byte offset of the off-heap vectors from a 64-byte boundary: 0 (aligned, the default) or e.g. 16,
+     * which reproduces a heap float[]'s layout (data 16 bytes after an 8-byte-aligned object start).
+     */
+    @Param({"0"}) public int segOffset;
 
     float[] x, y;
     MemorySegment xs, ys;
@@ -56,7 +61,8 @@ public class StorageBench {
         arena = Arena.ofShared();
         x = new float[n]; y = new float[n];
         for (int i = 0; i < n; i++) { x[i] = (i % 17) * 0.25f - 2f; y[i] = (i % 13) * 0.5f - 3f; }
-        xs = arena.allocate((long) n * 4, 64); ys = arena.allocate((long) n * 4, 64);
+        xs = arena.allocate((long) n * 4 + 64, 64).asSlice(segOffset, (long) n * 4);
+        ys = arena.allocate((long) n * 4 + 64, 64).asSlice(segOffset, (long) n * 4);
         MemorySegment.copy(x, 0, xs, FL, 0, n);
         MemorySegment.copy(y, 0, ys, FL, 0, n);
         ap = new float[KC * 6]; bp = new float[KC * 2 * L]; cOut = new float[12 * L];
@@ -125,7 +131,9 @@ public class StorageBench {
             av = FloatVector.broadcast(F, ap[ai + 4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
             av = FloatVector.broadcast(F, ap[ai + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
         }
-        return store(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+        c00.add(c01).add(c10.add(c11)).add(c20.add(c21)).add(c30.add(c31)).add(c40.add(c41)).add(c50.add(c51))
+                .intoArray(cOut, 0);
+        return cOut;
     }
 
     @Benchmark public float[] gemmKernelSegment() {
@@ -141,14 +149,9 @@ public class StorageBench {
             av = FloatVector.broadcast(F, aps.get(FL, ai + 16)); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
             av = FloatVector.broadcast(F, aps.get(FL, ai + 20)); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
         }
-        return store(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
-    }
-
-    private float[] store(FloatVector c00, FloatVector c01, FloatVector c10, FloatVector c11, FloatVector c20,
-                          FloatVector c21, FloatVector c30, FloatVector c31, FloatVector c40, FloatVector c41,
-                          FloatVector c50, FloatVector c51) {
         c00.add(c01).add(c10.add(c11)).add(c20.add(c21)).add(c30.add(c31)).add(c40.add(c41)).add(c50.add(c51))
                 .intoArray(cOut, 0);
         return cOut;
     }
+
 }

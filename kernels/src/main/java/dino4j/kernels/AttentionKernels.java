@@ -172,11 +172,11 @@ public final class AttentionKernels {
         var acc = FloatVector.zero(F);
         int bound = F.loopBound(nr), j = 0;
         for (; j < bound; j += L) {
-            var e = FloatVector.fromArray(F, x, o + j).sub(shv).lanewise(VectorOperators.EXP);
+            var e = VectorMath.exp(FloatVector.fromArray(F, x, o + j).sub(shv));
             e.intoArray(x, o + j);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(acc);
         for (; j < nr; j++) { float e = (float) Math.exp(x[o + j] - shift); x[o + j] = e; sum += e; }
         for (; j < nk; j++) x[o + j] = 0f;
         return sum;
@@ -276,7 +276,7 @@ public final class AttentionKernels {
         var lv = FloatVector.broadcast(F, lse);
         int bound = F.loopBound(nr), j = 0;
         for (; j < bound; j += L)
-            FloatVector.fromArray(F, x, o + j).fma(sv, lv.neg()).lanewise(VectorOperators.EXP).intoArray(x, o + j);
+            VectorMath.exp(FloatVector.fromArray(F, x, o + j).fma(sv, lv.neg())).intoArray(x, o + j);
         for (; j < nr; j++) x[o + j] = (float) Math.exp(x[o + j] * scale - lse);
         for (; j < nk; j++) x[o + j] = 0f;
     }

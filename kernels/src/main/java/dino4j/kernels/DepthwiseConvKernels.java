@@ -131,7 +131,7 @@ public final class DepthwiseConvKernels {
                         acc = g.fma(FloatVector.fromArray(S, xbuf, br + ox0), acc);
                     }
                 }
-                gwAcc[ky * k + kx] += acc.reduceLanes(VectorOperators.ADD);
+                gwAcc[ky * k + kx] += VectorMath.sum(acc);
             }
     }
 
@@ -155,13 +155,13 @@ public final class DepthwiseConvKernels {
                 }
             }
             int j = ky * 7;
-            gwAcc[j] += a0.reduceLanes(VectorOperators.ADD);
-            gwAcc[j + 1] += a1.reduceLanes(VectorOperators.ADD);
-            gwAcc[j + 2] += a2.reduceLanes(VectorOperators.ADD);
-            gwAcc[j + 3] += a3.reduceLanes(VectorOperators.ADD);
-            gwAcc[j + 4] += a4.reduceLanes(VectorOperators.ADD);
-            gwAcc[j + 5] += a5.reduceLanes(VectorOperators.ADD);
-            gwAcc[j + 6] += a6.reduceLanes(VectorOperators.ADD);
+            gwAcc[j] += VectorMath.sum(a0);
+            gwAcc[j + 1] += VectorMath.sum(a1);
+            gwAcc[j + 2] += VectorMath.sum(a2);
+            gwAcc[j + 3] += VectorMath.sum(a3);
+            gwAcc[j + 4] += VectorMath.sum(a4);
+            gwAcc[j + 5] += VectorMath.sum(a5);
+            gwAcc[j + 6] += VectorMath.sum(a6);
         }
     }
 
@@ -225,7 +225,7 @@ public final class DepthwiseConvKernels {
                                     FloatVector acc = FloatVector.zero(S);
                                     for (int ub = S.loopBound(n); i < ub; i += L)
                                         acc = FloatVector.fromArray(S, gy, gs + i).fma(FloatVector.fromArray(S, x, xb + xs + i), acc);
-                                    float s = acc.reduceLanes(VectorOperators.ADD);
+                                    float s = VectorMath.sum(acc);
                                     for (; i < n; i++) s += gy[gs + i] * x[xb + xs + i];
                                     gwAcc[ky * k + kx] += s;
                                 }

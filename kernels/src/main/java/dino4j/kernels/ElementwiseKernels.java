@@ -116,8 +116,15 @@ public final class ElementwiseKernels {
             case DIV -> x.div(y);
             case MAX -> x.max(y);
             case MIN -> x.min(y);
-            case POW -> x.lanewise(VectorOperators.POW, y);
+            case POW -> powLanes(x, y);
         };
+    }
+
+    /** Lane-wise Math.pow: deterministic (lanewise(POW) differs between interpreter and C2); POW is never hot. */
+    private static FloatVector powLanes(FloatVector x, FloatVector y) {
+        float[] a = x.toArray(), b = y.toArray();
+        for (int i = 0; i < a.length; i++) a[i] = (float) Math.pow(a[i], b[i]);
+        return FloatVector.fromArray(x.species(), a, 0);
     }
 
     static float apply(BinaryOp op, float x, float y) {
@@ -278,8 +285,8 @@ public final class ElementwiseKernels {
         FloatVector hi = v.mul(v);
         FloatVector lo = v.fma(v, hi.neg()).mul(0.5f);
         FloatVector t = one.div(v.abs().fma(FloatVector.broadcast(S, T_COEF), one));
-        FloatVector h = t.mul(0.5f).mul(hi.mul(-0.5f).lanewise(VectorOperators.EXP))
-                .mul(erfcPoly(t).sub(lo).lanewise(VectorOperators.EXP));
+        FloatVector h = t.mul(0.5f).mul(VectorMath.exp(hi.mul(-0.5f)))
+                .mul(VectorMath.exp(erfcPoly(t).sub(lo)));
         return h.blend(one.sub(h), v.compare(VectorOperators.GE, 0f));
     }
 
@@ -293,9 +300,9 @@ public final class ElementwiseKernels {
             FloatVector r;
             FloatVector hi = v.mul(v);
             FloatVector lo = v.fma(v, hi.neg()).mul(0.5f);          // x²/2 = hi/2 + lo exactly
-            FloatVector eh = hi.mul(-0.5f).lanewise(VectorOperators.EXP);
+            FloatVector eh = VectorMath.exp(hi.mul(-0.5f));
             FloatVector t = one.div(v.abs().fma(tc, one));
-            FloatVector h = t.mul(0.5f).mul(eh).mul(erfcPoly(t).sub(lo).lanewise(VectorOperators.EXP));
+            FloatVector h = t.mul(0.5f).mul(eh).mul(VectorMath.exp(erfcPoly(t).sub(lo)));
             FloatVector cdf = h.blend(one.sub(h), v.compare(VectorOperators.GE, 0f));
             FloatVector pdf = eh.mul(one.sub(lo)).mul(INV_SQRT_2PI);
             r = g.mul(v.fma(pdf, cdf));
@@ -319,13 +326,13 @@ public final class ElementwiseKernels {
             case EXP -> {
                 for (; i < ub; i += L) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.lanewise(VectorOperators.EXP).intoArray(y, yo + i);
+                    VectorMath.exp(v).intoArray(y, yo + i);
                 }
             }
             case LOG -> {
                 for (; i < ub; i += L) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.lanewise(VectorOperators.LOG).intoArray(y, yo + i);
+                    VectorMath.log(v).intoArray(y, yo + i);
                 }
             }
             case SQRT -> {
@@ -349,13 +356,13 @@ public final class ElementwiseKernels {
             case TANH -> {
                 for (; i < ub; i += L) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.lanewise(VectorOperators.TANH).intoArray(y, yo + i);
+                    VectorMath.tanh(v).intoArray(y, yo + i);
                 }
             }
             case SIGMOID -> {
                 for (; i < ub; i += L) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    one.div(one.add(v.neg().lanewise(VectorOperators.EXP))).intoArray(y, yo + i);
+                    one.div(one.add(VectorMath.exp(v.neg()))).intoArray(y, yo + i);
                 }
             }
             case RELU -> {
@@ -373,7 +380,7 @@ public final class ElementwiseKernels {
             case SILU -> {
                 for (; i < ub; i += L) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.div(one.add(v.neg().lanewise(VectorOperators.EXP))).intoArray(y, yo + i);
+                    v.div(one.add(VectorMath.exp(v.neg()))).intoArray(y, yo + i);
                 }
             }
             case SQUARE -> {
@@ -389,16 +396,10 @@ public final class ElementwiseKernels {
                 }
             }
             case SIN -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.lanewise(VectorOperators.SIN).intoArray(y, yo + i);
-                }
+                // scalar (the loop below): lanewise(SIN/COS) is not bit-stable across JIT tiers; never hot
             }
             case COS -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.lanewise(VectorOperators.COS).intoArray(y, yo + i);
-                }
+                // scalar (the loop below): lanewise(SIN/COS) is not bit-stable across JIT tiers; never hot
             }
         }
         for (; i < n; i++) y[yo + i] = (float) apply(op, (double) x[xo + i]);
@@ -420,7 +421,7 @@ public final class ElementwiseKernels {
             case EXP -> {
                 for (; i < ub; i += L) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    g.mul(v.lanewise(VectorOperators.EXP)).intoArray(gx, gxo + i);
+                    g.mul(VectorMath.exp(v)).intoArray(gx, gxo + i);
                 }
             }
             case LOG -> {
@@ -451,7 +452,7 @@ public final class ElementwiseKernels {
                 for (; i < ub; i += L) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
                     FloatVector r;
-                    FloatVector th = v.lanewise(VectorOperators.TANH);
+                    FloatVector th = VectorMath.tanh(v);
                     r = g.mul(one.sub(th.mul(th)));
                     r.intoArray(gx, gxo + i);
                 }
@@ -460,7 +461,7 @@ public final class ElementwiseKernels {
                 for (; i < ub; i += L) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
                     FloatVector r;
-                    FloatVector sg = one.div(one.add(v.neg().lanewise(VectorOperators.EXP)));
+                    FloatVector sg = one.div(one.add(VectorMath.exp(v.neg())));
                     r = g.mul(sg.mul(one.sub(sg)));
                     r.intoArray(gx, gxo + i);
                 }
@@ -476,7 +477,7 @@ public final class ElementwiseKernels {
                 for (; i < ub; i += L) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
                     FloatVector r;
-                    FloatVector sg = one.div(one.add(v.neg().lanewise(VectorOperators.EXP)));
+                    FloatVector sg = one.div(one.add(VectorMath.exp(v.neg())));
                     r = g.mul(sg.mul(v.mul(one.sub(sg)).add(one)));
                     r.intoArray(gx, gxo + i);
                 }
@@ -494,16 +495,10 @@ public final class ElementwiseKernels {
                 }
             }
             case SIN -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    g.mul(v.lanewise(VectorOperators.COS)).intoArray(gx, gxo + i);
-                }
+                // scalar (the loop below): lanewise(SIN/COS) is not bit-stable across JIT tiers; never hot
             }
             case COS -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    g.neg().mul(v.lanewise(VectorOperators.SIN)).intoArray(gx, gxo + i);
-                }
+                // scalar (the loop below): lanewise(SIN/COS) is not bit-stable across JIT tiers; never hot
             }
         }
         for (; i < n; i++) gx[gxo + i] = (float) (gy[go + i] * derivative(op, (double) x[xo + i]));

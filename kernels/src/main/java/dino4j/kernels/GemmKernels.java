@@ -9,10 +9,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Version ladder: v1 {@link #reference} (scalar, double) — v2 naive vectorised — v3 (this) BLIS-style:
  * B packed into K-blocked column panels of width {@link #NR} (= 2 vectors), A packed into row panels of
- * {@link #MR} rows, an MR×NR register-tiled outer-product micro-kernel (12 vector accumulators held in
+ * {@link #MR} rows, an MR×NR register-tiled outer-product micro-kernel (2·MR vector accumulators held in
  * locals, broadcast A, {@code fma}, no cross-lane reduction), packing buffers reused per thread, the
  * problem split over N (or M) across {@link Parallel}'s owned pool. Edge tiles are computed on zero-padded
- * panels and written out through a scratch tile. {@code beta == 0} never reads C.
+ * panels and written out through a scratch tile. {@code beta == 0} never reads C. Small problems with B not
+ * transposed (attention-sized, ≤ 2^21 multiply-adds) skip packing: {@link #microDirect} reads A and B in place.
  */
 public final class GemmKernels {
     private GemmKernels() {}
@@ -20,23 +21,35 @@ public final class GemmKernels {
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = Simd.LANES;
     /** Micro-tile rows (A broadcasts per k step). */
-    public static final int MR = 6;
+    public static final int MR = 8;
     /** Micro-tile columns: two vectors. */
     public static final int NR = 2 * L;
-    /** K block: one packed B micro-panel (KC×NR floats) stays in L1, an A block (MC×KC) in L2. */
+    /**
+     * Blocking (measured on the 2-core Xeon, 48 KiB L1d / 2 MiB L2 per core, see bench/results/gemm-cpu.md):
+     * K block 256 (one packed B micro-panel KC×NR = 32 KiB stays in L1), A block MC×KC = 96 KiB and B block
+     * KC×NC = 1 MiB both stay in L2. Overridable with -Ddino4j.gemm.kc/mc/nc for tuning runs.
+     */
     static final int KC = Integer.getInteger("dino4j.gemm.kc", 256);
-    static final int MC = roundUp(Integer.getInteger("dino4j.gemm.mc", 144), MR);
-    static final int NC = roundUp(Integer.getInteger("dino4j.gemm.nc", 2048), NR);
+    static final int MC = roundUp(Integer.getInteger("dino4j.gemm.mc", 96), MR);
+    static final int NC = roundUp(Integer.getInteger("dino4j.gemm.nc", 1024), NR);
     /** Below this many multiply-adds the call runs on the calling thread (fork/join costs more). */
-    static final long SERIAL_FMAS = 1L << 17;
+    static final long SERIAL_FMAS = 3L << 20;
+    /** At or below this many multiply-adds (64×64×64 is 2^18) a non-transposed B is read in place, unpacked. */
+    static final long DIRECT_FMAS = 1L << 21;
 
     private static int roundUp(int x, int m) { return Math.max(m, (x + m - 1) / m * m); }
 
     /** Per-thread packing buffers (no allocation in the hot loop). */
     private static final class Scratch {
         final float[] ap = new float[MC * KC];
-        final float[] bp = new float[NC * KC];
+        float[] bp = new float[0];
         final float[] tile = new float[MR * NR];
+
+        /** The B buffer, grown to the largest block this thread has packed (at most KC×NC). */
+        float[] bp(int floats) {
+            if (bp.length < floats) bp = new float[floats];
+            return bp;
+        }
     }
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -49,7 +62,7 @@ public final class GemmKernels {
         long fmas = (long) m * n * k;
         int threads = Parallel.threads();
         if (threads == 1 || fmas < SERIAL_FMAS) {
-            gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            serial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
         // Split the larger output dimension into NR- (or MR-) aligned chunks, one per thread at most.
@@ -96,7 +109,7 @@ public final class GemmKernels {
                 for (int t = t0; t < t1; t++) {
                     if (m == 0 || n == 0) continue;
                     if (k == 0 || alpha == 0f) { scaleC(m, n, beta, c, cOff + t * strideC, ldc); continue; }
-                    gemmSerial(transA, transB, m, n, k, alpha, a, aOff + t * strideA, lda, b, bOff + t * strideB, ldb,
+                    serial(transA, transB, m, n, k, alpha, a, aOff + t * strideA, lda, b, bOff + t * strideB, ldb,
                             beta, c, cOff + t * strideC, ldc);
                 }
             });
@@ -116,12 +129,49 @@ public final class GemmKernels {
         }
     }
 
+    /** One GEMM on the calling thread: the unpacked small-problem path when it applies, else the blocked one. */
+    static void serial(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                       float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                       float beta, float[] c, int cOff, int ldc) {
+        if (!transB && m >= MR && n >= NR && (long) m * n * k <= DIRECT_FMAS) {
+            direct(transA, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        } else {
+            gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        }
+    }
+
+    /**
+     * Small problems, B not transposed: no packing (packing costs as much as the math at 64×64×64). Full
+     * MR×NR tiles read A and B in place; the ragged right and bottom strips go through the blocked path.
+     */
+    static void direct(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                       float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        if (beta != 0f && beta != 1f) { scaleC(m, n, beta, c, cOff, ldc); beta = 1f; }
+        boolean accumulate = beta != 0f;
+        int m0 = m - m % MR, n0 = n - n % NR;
+        int ars = transA ? 1 : lda, aps = transA ? lda : 1;
+        for (int i = 0; i < m0; i += MR) {
+            int ai = transA ? aOff + i : aOff + i * lda;
+            for (int j = 0; j < n0; j += NR) {
+                microDirect(a, ai, ars, aps, b, bOff + j, ldb, k, c, cOff + i * ldc + j, ldc, alpha, accumulate);
+            }
+        }
+        if (n0 < n) {
+            gemmSerial(transA, false, m0, n - n0, k, alpha, a, aOff, lda, b, bOff + n0, ldb, beta, c, cOff + n0, ldc);
+        }
+        if (m0 < m) {
+            int ao = transA ? aOff + m0 : aOff + m0 * lda;
+            gemmSerial(transA, false, m - m0, n, k, alpha, a, ao, lda, b, bOff, ldb, beta, c, cOff + m0 * ldc, ldc);
+        }
+    }
+
     /** The blocked algorithm on the calling thread (loop order jc, pc, ic, jr, ir as in BLIS). */
     static void gemmSerial(boolean transA, boolean transB, int m, int n, int k, float alpha,
                            float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                            float beta, float[] c, int cOff, int ldc) {
         Scratch s = SCRATCH.get();
-        float[] ap = s.ap, bp = s.bp, tile = s.tile;
+        float[] ap = s.ap, tile = s.tile;
+        float[] bp = s.bp(Math.min(KC, k) * roundUp(Math.min(NC, n), NR));
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -139,7 +189,7 @@ public final class GemmKernels {
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
                             int ci = cOff + (ic + ir) * ldc + jc + jr;
-                            kernel6x2(ap, ir * kc, bp, bi, kc, c, ci, ldc, alpha, accumulate, mr, nr, tile);
+                            micro(ap, ir * kc, bp, bi, kc, c, ci, ldc, alpha, accumulate, mr, nr, tile);
                         }
                     }
                 }
@@ -199,8 +249,7 @@ public final class GemmKernels {
                 int d = dst;
                 if (mr == MR) {
                     for (int p = 0; p < kc; p++, src += lda, d += MR) {
-                        ap[d] = a[src]; ap[d + 1] = a[src + 1]; ap[d + 2] = a[src + 2];
-                        ap[d + 3] = a[src + 3]; ap[d + 4] = a[src + 4]; ap[d + 5] = a[src + 5];
+                        System.arraycopy(a, src, ap, d, MR);
                     }
                 } else {
                     for (int p = 0; p < kc; p++, src += lda, d += MR) {
@@ -214,34 +263,37 @@ public final class GemmKernels {
     }
 
     /**
-     * The 6×(2 vectors) micro-kernel: C[0:mr, 0:nr] = alpha * Ap·Bp (+ C when {@code accumulate}; otherwise
-     * C is not read).
-     * Written out by hand so that the 12 accumulators stay in registers.
+     * The micro-kernel, MR×(2 vectors) (generated, MR=8): C[0:mr, 0:nr] = alpha * Ap·Bp (+ C when
+     * {@code accumulate}; otherwise C is not read). Written out by hand so that the accumulators stay in
+     * registers and no vector crosses a call boundary (C2 would box it).
      */
-    static void kernel6x2(float[] ap, int ai, float[] bp, int bi, int kc, float[] c, int ci, int ldc,
-                          float alpha, boolean accumulate, int mr, int nr, float[] tile) {
+    static void micro(float[] ap, int ai, float[] bp, int bi, int kc, float[] c, int ci, int ldc,
+                      float alpha, boolean accumulate, int mr, int nr, float[] tile) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
         FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
         FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+        FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F);
+        FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
             FloatVector b0 = FloatVector.fromArray(F, bp, bi);
             FloatVector b1 = FloatVector.fromArray(F, bp, bi + L);
             FloatVector av;
-            av = FloatVector.broadcast(F, ap[ai]);     c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(F, ap[ai]); c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
             av = FloatVector.broadcast(F, ap[ai + 1]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
             av = FloatVector.broadcast(F, ap[ai + 2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
             av = FloatVector.broadcast(F, ap[ai + 3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
             av = FloatVector.broadcast(F, ap[ai + 4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
             av = FloatVector.broadcast(F, ap[ai + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(F, ap[ai + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(F, ap[ai + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
             ai += MR;
             bi += NR;
         }
         FloatVector va = FloatVector.broadcast(F, alpha);
         if (mr == MR && nr == NR) {
-            // Written out (no helper taking vectors) so C2 never boxes the accumulators at a call boundary.
             if (accumulate) {
                 c00.fma(va, FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
                 c01.fma(va, FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L); ci += ldc;
@@ -254,27 +306,101 @@ public final class GemmKernels {
                 c40.fma(va, FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
                 c41.fma(va, FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L); ci += ldc;
                 c50.fma(va, FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
-                c51.fma(va, FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L);
+                c51.fma(va, FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L); ci += ldc;
+                c60.fma(va, FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+                c61.fma(va, FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L); ci += ldc;
+                c70.fma(va, FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+                c71.fma(va, FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L);
             } else {
                 c00.mul(va).intoArray(c, ci); c01.mul(va).intoArray(c, ci + L); ci += ldc;
                 c10.mul(va).intoArray(c, ci); c11.mul(va).intoArray(c, ci + L); ci += ldc;
                 c20.mul(va).intoArray(c, ci); c21.mul(va).intoArray(c, ci + L); ci += ldc;
                 c30.mul(va).intoArray(c, ci); c31.mul(va).intoArray(c, ci + L); ci += ldc;
                 c40.mul(va).intoArray(c, ci); c41.mul(va).intoArray(c, ci + L); ci += ldc;
-                c50.mul(va).intoArray(c, ci); c51.mul(va).intoArray(c, ci + L);
+                c50.mul(va).intoArray(c, ci); c51.mul(va).intoArray(c, ci + L); ci += ldc;
+                c60.mul(va).intoArray(c, ci); c61.mul(va).intoArray(c, ci + L); ci += ldc;
+                c70.mul(va).intoArray(c, ci); c71.mul(va).intoArray(c, ci + L);
             }
         } else {
-            c00.intoArray(tile, 0);           c01.intoArray(tile, L);
-            c10.intoArray(tile, NR);          c11.intoArray(tile, NR + L);
-            c20.intoArray(tile, 2 * NR);      c21.intoArray(tile, 2 * NR + L);
-            c30.intoArray(tile, 3 * NR);      c31.intoArray(tile, 3 * NR + L);
-            c40.intoArray(tile, 4 * NR);      c41.intoArray(tile, 4 * NR + L);
-            c50.intoArray(tile, 5 * NR);      c51.intoArray(tile, 5 * NR + L);
+            c00.intoArray(tile, 0 * NR); c01.intoArray(tile, 0 * NR + L);
+            c10.intoArray(tile, 1 * NR); c11.intoArray(tile, 1 * NR + L);
+            c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L);
+            c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L);
+            c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + L);
+            c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + L);
+            c60.intoArray(tile, 6 * NR); c61.intoArray(tile, 6 * NR + L);
+            c70.intoArray(tile, 7 * NR); c71.intoArray(tile, 7 * NR + L);
             for (int r = 0; r < mr; r++) {
                 int row = ci + r * ldc, t = r * NR;
                 if (accumulate) for (int j = 0; j < nr; j++) c[row + j] += alpha * tile[t + j];
                 else for (int j = 0; j < nr; j++) c[row + j] = alpha * tile[t + j];
             }
+        }
+    }
+
+    /**
+     * Unpacked micro-kernel for small problems (generated, MR=8): full MR×NR tile, op(A)[r,p] at
+     * {@code a[ai + r*ars + p*aps]}, op(B)[p, 0:NR] contiguous at {@code b[bi + p*ldb]} (B not transposed).
+     */
+    static void microDirect(float[] a, int ai, int ars, int aps, float[] b, int bi, int ldb, int kc,
+                            float[] c, int ci, int ldc, float alpha, boolean accumulate) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+        FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F);
+        FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F);
+        final int o1 = 1 * ars;
+        final int o2 = 2 * ars;
+        final int o3 = 3 * ars;
+        final int o4 = 4 * ars;
+        final int o5 = 5 * ars;
+        final int o6 = 6 * ars;
+        final int o7 = 7 * ars;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(F, b, bi);
+            FloatVector b1 = FloatVector.fromArray(F, b, bi + L);
+            FloatVector av;
+            av = FloatVector.broadcast(F, a[ai]); c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(F, a[ai + o1]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(F, a[ai + o2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(F, a[ai + o3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(F, a[ai + o4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(F, a[ai + o5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(F, a[ai + o6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(F, a[ai + o7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+            ai += aps;
+            bi += ldb;
+        }
+        FloatVector va = FloatVector.broadcast(F, alpha);
+        if (accumulate) {
+            c00.fma(va, FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+            c01.fma(va, FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L); ci += ldc;
+            c10.fma(va, FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+            c11.fma(va, FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L); ci += ldc;
+            c20.fma(va, FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+            c21.fma(va, FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L); ci += ldc;
+            c30.fma(va, FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+            c31.fma(va, FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L); ci += ldc;
+            c40.fma(va, FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+            c41.fma(va, FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L); ci += ldc;
+            c50.fma(va, FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+            c51.fma(va, FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L); ci += ldc;
+            c60.fma(va, FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+            c61.fma(va, FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L); ci += ldc;
+            c70.fma(va, FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+            c71.fma(va, FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L);
+        } else {
+            c00.mul(va).intoArray(c, ci); c01.mul(va).intoArray(c, ci + L); ci += ldc;
+            c10.mul(va).intoArray(c, ci); c11.mul(va).intoArray(c, ci + L); ci += ldc;
+            c20.mul(va).intoArray(c, ci); c21.mul(va).intoArray(c, ci + L); ci += ldc;
+            c30.mul(va).intoArray(c, ci); c31.mul(va).intoArray(c, ci + L); ci += ldc;
+            c40.mul(va).intoArray(c, ci); c41.mul(va).intoArray(c, ci + L); ci += ldc;
+            c50.mul(va).intoArray(c, ci); c51.mul(va).intoArray(c, ci + L); ci += ldc;
+            c60.mul(va).intoArray(c, ci); c61.mul(va).intoArray(c, ci + L); ci += ldc;
+            c70.mul(va).intoArray(c, ci); c71.mul(va).intoArray(c, ci + L);
         }
     }
 

@@ -73,7 +73,7 @@ public final class GramKernels {
         FloatVector acc = FloatVector.zero(F);
         int k = 0;
         for (; k <= n - L; k += L) acc = FloatVector.fromArray(F, a, ao + k).fma(FloatVector.fromArray(F, b, bo + k), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(acc);
         for (; k < n; k++) s += a[ao + k] * b[bo + k];
         return s;
     }

@@ -31,7 +31,7 @@ public final class LayerNormKernels {
                 int i = 0;
                 var sv = FloatVector.zero(F);
                 for (; i < bound; i += L) sv = sv.add(FloatVector.fromArray(F, x, xo + i));
-                float s = sv.reduceLanes(VectorOperators.ADD);
+                float s = VectorMath.sum(sv);
                 for (; i < cols; i++) s += x[xo + i];
                 float mu = s / cols;
                 var mv = FloatVector.broadcast(F, mu);
@@ -40,7 +40,7 @@ public final class LayerNormKernels {
                     var d = FloatVector.fromArray(F, x, xo + i).sub(mv);
                     qv = d.fma(d, qv);
                 }
-                float q = qv.reduceLanes(VectorOperators.ADD);
+                float q = VectorMath.sum(qv);
                 for (; i < cols; i++) { float d = x[xo + i] - mu; q += d * d; }
                 float rs = (float) (1.0 / Math.sqrt(q / cols + (double) eps));
                 if (mean != null) mean[r] = mu;
@@ -116,7 +116,7 @@ public final class LayerNormKernels {
                 av = av.add(gv);
                 bv = gv.fma(xh, bv);
             }
-            float a = av.reduceLanes(VectorOperators.ADD), b = bv.reduceLanes(VectorOperators.ADD);
+            float a = VectorMath.sum(av), b = VectorMath.sum(bv);
             for (; i < cols; i++) {
                 float gyi = gy[go + i], xh = (x[xo + i] - mu) * rs;
                 if (accG != null) accG[i] += gyi * xh;

@@ -27,7 +27,7 @@ public final class ReduceKernels {
             int e = Math.min(n, b + BLOCK), i = b;
             FloatVector acc = FloatVector.zero(S);
             for (int ub = b + S.loopBound(e - b); i < ub; i += L) acc = acc.add(FloatVector.fromArray(S, x, off + i));
-            float s = acc.reduceLanes(VectorOperators.ADD);
+            float s = VectorMath.sum(acc);
             for (; i < e; i++) s += x[off + i];
             total += s;
         }
@@ -41,7 +41,7 @@ public final class ReduceKernels {
             FloatVector acc = FloatVector.zero(S);
             for (int ub = blk + S.loopBound(e - blk); i < ub; i += L)
                 acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
-            float s = acc.reduceLanes(VectorOperators.ADD);
+            float s = VectorMath.sum(acc);
             for (; i < e; i++) s += a[aOff + i] * b[bOff + i];
             total += s;
         }

@@ -4,9 +4,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The float species every kernel uses, chosen once. 512-bit when the CPU has AVX-512 (measured faster
- * for GEMM on this project's 2-core Xeon, see bench/results), overridable with
- * {@code -Ddino4j.simd.bits=256|512} for comparison runs.
+ * The float species every kernel uses, chosen once: the JVM's preferred species, which is 512-bit on a
+ * CPU with AVX-512. Measured for GEMM on this project's 2-core Xeon (AVX-512, JDK 25, 1 thread, see
+ * bench/results/gemm-cpu.md): 512-bit 152–184 GFLOP/s vs 256-bit 43–99 GFLOP/s at N = 256..2048, so
+ * 512 stays. Overridable with {@code -Ddino4j.simd.bits=128|256|512} for comparison runs.
  */
 public final class Simd {
     private Simd() {}

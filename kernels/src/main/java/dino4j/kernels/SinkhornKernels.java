@@ -86,7 +86,7 @@ public final class SinkhornKernels {
                         v.intoArray(out, o + k);
                         sv = sv.add(v);
                     }
-                    float c = sv.reduceLanes(VectorOperators.ADD);
+                    float c = VectorMath.sum(sv);
                     for (; k < K; k++) { float v = out[o + k] * colScale[k]; out[o + k] = v; c += v; }
                     rowScale[b] = bInv / c;
                 }
@@ -124,11 +124,11 @@ public final class SinkhornKernels {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector e = FloatVector.fromArray(F, x, xo + i).fma(iv, sh.neg()).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, xo + i).fma(iv, sh.neg()));
             e.intoArray(y, yo + i);
             acc = acc.add(e);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = VectorMath.sum(acc);
         for (; i < n; i++) { float e = (float) Math.exp(x[xo + i] * invT - shift); y[yo + i] = e; s += e; }
         return s;
     }

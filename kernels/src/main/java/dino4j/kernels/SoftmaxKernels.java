@@ -52,11 +52,11 @@ public final class SoftmaxKernels {
         if (!log) {
             var sv = FloatVector.zero(F);
             for (; i < bound; i += F.length()) {
-                var e = FloatVector.fromArray(F, x, xo + i).sub(mv).lanewise(VectorOperators.EXP);
+                var e = VectorMath.exp(FloatVector.fromArray(F, x, xo + i).sub(mv));
                 e.intoArray(y, yo + i);
                 sv = sv.add(e);
             }
-            sum = sv.reduceLanes(VectorOperators.ADD);
+            sum = VectorMath.sum(sv);
             for (; i < n; i++) { float e = (float) Math.exp(x[xo + i] - m); y[yo + i] = e; sum += e; }
             float inv = 1f / sum;
             var iv = FloatVector.broadcast(F, inv);
@@ -65,8 +65,8 @@ public final class SoftmaxKernels {
         } else {
             var sv = FloatVector.zero(F);
             for (; i < bound; i += F.length())
-                sv = sv.add(FloatVector.fromArray(F, x, xo + i).sub(mv).lanewise(VectorOperators.EXP));
-            sum = sv.reduceLanes(VectorOperators.ADD);
+                sv = sv.add(VectorMath.exp(FloatVector.fromArray(F, x, xo + i).sub(mv)));
+            sum = VectorMath.sum(sv);
             for (; i < n; i++) sum += (float) Math.exp(x[xo + i] - m);
             float sh = m + (float) Math.log(sum);
             var shv = FloatVector.broadcast(F, sh);
@@ -85,7 +85,7 @@ public final class SoftmaxKernels {
                 var dv = FloatVector.zero(F);
                 for (; i < bound; i += F.length())
                     dv = FloatVector.fromArray(F, gy, go + i).fma(FloatVector.fromArray(F, y, yo + i), dv);
-                float dot = dv.reduceLanes(VectorOperators.ADD);
+                float dot = VectorMath.sum(dv);
                 for (; i < cols; i++) dot += gy[go + i] * y[yo + i];
                 var dd = FloatVector.broadcast(F, dot);
                 for (i = 0; i < bound; i += F.length())
@@ -104,11 +104,11 @@ public final class SoftmaxKernels {
                 int i = 0;
                 var sv = FloatVector.zero(F);
                 for (; i < bound; i += F.length()) sv = sv.add(FloatVector.fromArray(F, gy, go + i));
-                float s = sv.reduceLanes(VectorOperators.ADD);
+                float s = VectorMath.sum(sv);
                 for (; i < cols; i++) s += gy[go + i];
                 var ss = FloatVector.broadcast(F, s);
                 for (i = 0; i < bound; i += F.length()) {
-                    var e = FloatVector.fromArray(F, y, yo + i).lanewise(VectorOperators.EXP);
+                    var e = VectorMath.exp(FloatVector.fromArray(F, y, yo + i));
                     FloatVector.fromArray(F, gy, go + i).sub(e.mul(ss)).intoArray(gx, xo + i);
                 }
                 for (; i < cols; i++) gx[xo + i] = gy[go + i] - (float) Math.exp(y[yo + i]) * s;
