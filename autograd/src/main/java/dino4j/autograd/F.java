@@ -153,8 +153,7 @@ public final class F {
         if (wd.dim() != 2 || xd.size(-1) != in)
             throw new IllegalArgumentException("linear: x " + Arrays.toString(xs) + " and w " + Arrays.toString(wd.shape()) + " (w must be [out, in])");
         Tensor x2 = xd.reshape(-1, in);
-        Tensor y = Ops.matmul(x2, wd.transpose(0, 1));
-        if (bd != null) y = Ops.add(y, bd);
+        Tensor y = Ops.linear(x2, wd, bd);
         int[] ys = xs.clone();
         ys[ys.length - 1] = out;
         y = y.reshape(ys);

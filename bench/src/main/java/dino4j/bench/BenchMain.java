@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 /** {@code ./dino4j bench ...}: the benchmark entry point (gemm vs OpenBLAS, JMH). */
 @Command(name = "dino4j bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: 'gemm' (ours vs OpenBLAS, one line per size) and 'jmh [JMH args]' (JMH's Main).",
-        subcommands = {BenchMain.Gemm.class, BenchMain.Jmh.class})
+        subcommands = {BenchMain.Gemm.class, BenchMain.Jmh.class, VitBench.class})
 public final class BenchMain implements Callable<Integer> {
 
     public static void main(String[] args) throws Exception {

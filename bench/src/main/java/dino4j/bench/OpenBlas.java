@@ -74,6 +74,24 @@ public final class OpenBlas {
      */
     static void chooseCoreType() {
         if (System.getenv("OPENBLAS_CORETYPE") != null) return;
+        String core = preferredCoreType();
+        if (core == null) return;
+        try (Arena arena = Arena.ofConfined()) {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().find("setenv").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+            int rc = (int) setenv.invokeExact(arena.allocateFrom("OPENBLAS_CORETYPE"), arena.allocateFrom(core), 0);
+        } catch (Throwable t) {
+            // leave OpenBLAS's own detection
+        }
+    }
+
+    /**
+     * The OpenBLAS kernel this CPU should get (SkylakeX with AVX-512, Haswell with AVX2), or null: the
+     * -Ddino4j.openblas.core override ("none" = leave OpenBLAS's own detection) or the /proc/cpuinfo flags.
+     * Also given to the PyTorch peers, whose BLAS is the same OpenBLAS.
+     */
+    static String preferredCoreType() {
         String core = System.getProperty("dino4j.openblas.core");
         if (core == null) {
             String flags = "";
@@ -86,15 +104,7 @@ public final class OpenBlas {
                     && flags.contains(" avx512dq ")) core = "SkylakeX";
             else if (flags.contains(" avx2 ") && flags.contains(" fma ")) core = "Haswell";
         }
-        if (core == null || core.equals("none")) return;
-        try (Arena arena = Arena.ofConfined()) {
-            Linker linker = Linker.nativeLinker();
-            MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().find("setenv").orElseThrow(),
-                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-            int rc = (int) setenv.invokeExact(arena.allocateFrom("OPENBLAS_CORETYPE"), arena.allocateFrom(core), 0);
-        } catch (Throwable t) {
-            // leave OpenBLAS's own detection
-        }
+        return core == null || core.equals("none") ? null : core;
     }
 
     /** The library, or empty (with the places searched) when OpenBLAS is not installed. */

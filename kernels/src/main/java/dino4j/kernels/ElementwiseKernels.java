@@ -116,15 +116,8 @@ public final class ElementwiseKernels {
             case DIV -> x.div(y);
             case MAX -> x.max(y);
             case MIN -> x.min(y);
-            case POW -> powLanes(x, y);
+            case POW -> throw new IllegalStateException("POW runs on the scalar path");
         };
-    }
-
-    /** Lane-wise Math.pow: deterministic (lanewise(POW) differs between interpreter and C2); POW is never hot. */
-    private static FloatVector powLanes(FloatVector x, FloatVector y) {
-        float[] a = x.toArray(), b = y.toArray();
-        for (int i = 0; i < a.length; i++) a[i] = (float) Math.pow(a[i], b[i]);
-        return FloatVector.fromArray(x.species(), a, 0);
     }
 
     static float apply(BinaryOp op, float x, float y) {
@@ -155,7 +148,9 @@ public final class ElementwiseKernels {
     private static void binaryRow(BinaryOp op, int n, float[] a, int ai, int as, float[] b, int bi, int bs,
                                   float[] out, int oi) {
         int i = 0;
-        if (as == 1 && bs == 1) {
+        if (op == BinaryOp.POW) {   // scalar: lanewise(POW) is not bit-stable across JIT tiers, and POW is never hot
+            for (; i < n; i++) out[oi + i] = apply(op, a[ai + i * as], b[bi + i * bs]);
+        } else if (as == 1 && bs == 1) {
             for (int ub = S.loopBound(n); i < ub; i += L)
                 apply(op, FloatVector.fromArray(S, a, ai + i), FloatVector.fromArray(S, b, bi + i)).intoArray(out, oi + i);
             for (; i < n; i++) out[oi + i] = apply(op, a[ai + i], b[bi + i]);

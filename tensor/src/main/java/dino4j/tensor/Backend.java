@@ -30,6 +30,15 @@ public interface Backend {
     /** Batched matmul {@code [..., m, k] x [..., k, n]} with broadcast batch dims (rank ≥ 2 each). */
     Tensor matmul(Tensor a, Tensor b);
 
+    /**
+     * PyTorch Linear on rows: x [M, K] · wᵀ (w [N, K]) + bias [N] (nullable) → [M, N]. The default composes
+     * matmul and add; a backend fuses the bias into the GEMM's C initialisation.
+     */
+    default Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        Tensor y = matmul(x, w.transpose(0, 1));
+        return bias == null ? y : binary(BinaryOp.ADD, y, bias, y.shape());
+    }
+
     /** Reductions over one axis: kind is "sum", "mean" or "max". */
     Tensor reduce(String kind, Tensor x, int axis, boolean keepdim);
 

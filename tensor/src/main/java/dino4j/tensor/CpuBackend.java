@@ -102,6 +102,7 @@ final class CpuBackend implements Backend {
         int batch = Shape.numel(bshape);
         Tensor out = Tensor.zeros(a.dtype(), concat(bshape, m, n));
         if (out.numel() == 0) return out;
+        if (OpTimeline.ON) OpTimeline.addFlops(2L * batch * m * n * k);
         boolean f = isF32(a);
         // weight-like b (no batch) and a contiguous: fold the batch into the rows
         if (Shape.numel(bb) == 1 && a.isContiguous()) {
@@ -123,6 +124,21 @@ final class CpuBackend implements Backend {
         }
         for (int i = 0; i < batch; i++)
             gemm(f, A.trans, B.trans, m, n, k, A.t, offA[i], A.ld, B.t, offB[i], B.ld, out, i * m * n, n);
+        return out;
+    }
+
+    @Override public Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        if (!isF32(x) || bias == null || !x.isContiguous()) return Backend.super.linear(x, w, bias);
+        int m = x.size(0), k = x.size(1), n = w.size(0);
+        Tensor out = Tensor.zeros(DType.F32, m, n);
+        if (out.numel() == 0) return out;
+        if (OpTimeline.ON) OpTimeline.addFlops(2L * m * n * k);
+        // C starts as the bias rows and the GEMM accumulates onto it (beta = 1): no separate pass over the output
+        Tensor b = bias.to(DType.F32).contiguous();
+        float[] c = out.f32(), bv = b.f32();
+        for (int i = 0; i < m; i++) System.arraycopy(bv, b.offset(), c, i * n, n);
+        MatView W = matView(w.transpose(0, 1));
+        GemmKernels.sgemm(false, W.trans(), m, n, k, 1f, x.f32(), x.offset(), k, W.t().f32(), W.t().offset(), W.ld(), 1f, c, 0, n);
         return out;
     }
 

@@ -46,7 +46,10 @@ public final class Ops {
         return new IllegalArgumentException(op + ": " + what + " (got " + shapes(ts) + ")");
     }
 
-    private static Backend be(String op, Tensor... ts) { return Backends.select(op, ts); }
+    private static Backend be(String op, Tensor... ts) {
+        if (OpTimeline.ON) OpTimeline.mark(op);
+        return Backends.select(op, ts);
+    }
 
     // ---------------------------------------------------------------- binary (broadcasting)
 
@@ -130,6 +133,14 @@ public final class Ops {
             throw bad("matmul", "batch dimensions do not broadcast", a, b);
         }
         return be("matmul", a, b).matmul(a, b);
+    }
+
+    /** x [M, K] · wᵀ + bias with w [N, K] (PyTorch Linear on rows); bias nullable. */
+    public static Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        mathDType("linear", x, w);
+        if (x.dim() != 2 || w.dim() != 2 || x.size(1) != w.size(1) || (bias != null && bias.numel() != w.size(0)))
+            throw bad("linear", "need x [M, K], w [N, K], bias [N]", x, w);
+        return be("matmul", x, w).linear(x, w, bias);
     }
 
     // ---------------------------------------------------------------- reductions

@@ -43,6 +43,7 @@ public final class Losses {
 
     /** Sinkhorn-Knopp with an explicit total sample count Btot (across processes) and iteration count. */
     public static Tensor sinkhornKnopp(Tensor teacherLogits, double temp, double btot, int iters) {
+        if (dino4j.tensor.OpTimeline.ON) dino4j.tensor.OpTimeline.mark("loss:sinkhornKnopp");
         int[] shape = teacherLogits.shape();
         int K = teacherLogits.size(-1), B = teacherLogits.numel() / K;
         DType dt = mathDType("sinkhornKnopp", teacherLogits);
@@ -88,6 +89,7 @@ public final class Losses {
      * teacher probabilities [T, B, K]; one fused node.
      */
     public static Var dinoCrossEntropy(Var studentLogits, Tensor teacherProbs, double studentTemp, double[][] pairWeights) {
+        if (dino4j.tensor.OpTimeline.ON) dino4j.tensor.OpTimeline.mark("loss:dinoCrossEntropy");
         Tensor s = studentLogits.data();
         if (s.dim() != 3 || teacherProbs.dim() != 3 || s.size(1) != teacherProbs.size(1) || s.size(2) != teacherProbs.size(2))
             throw new IllegalArgumentException("dinoLoss: student " + Arrays.toString(s.shape()) + " and teacher "
@@ -184,6 +186,7 @@ public final class Losses {
 
     /** iBOT loss with explicit per-patch weights: {@code −Σ_m w_m Σ_k t·log_softmax(s/τ) / nImages}. */
     public static Var ibotLoss(Var studentLogits, Tensor teacherTargets, double[] patchWeights, int nImages, double studentTemp) {
+        if (dino4j.tensor.OpTimeline.ON) dino4j.tensor.OpTimeline.mark("loss:ibotLoss");
         int M = studentLogits.size(0), K = studentLogits.size(-1);
         if (studentLogits.dim() != 2 || patchWeights.length != M)
             throw new IllegalArgumentException("ibot: student " + Arrays.toString(studentLogits.shape()) + " needs [M, K] with M = "
@@ -199,6 +202,7 @@ public final class Losses {
 
     /** KoLeo loss of one group of features [N, D] (unweighted; the reference adds 0.1 × the sum over crops). */
     public static Var koleoLoss(Var x) {
+        if (dino4j.tensor.OpTimeline.ON) dino4j.tensor.OpTimeline.mark("loss:koleoLoss");
         Tensor xd = x.data();
         if (xd.dim() != 2) throw new IllegalArgumentException("koleo: features must be [N, D], got " + Arrays.toString(xd.shape()));
         int N = xd.size(0), D = xd.size(1);
@@ -229,6 +233,7 @@ public final class Losses {
 
     /** Gram loss; gradients flow to both arguments when they require grad. */
     public static Var gramLoss(Var student, Var teacher) {
+        if (dino4j.tensor.OpTimeline.ON) dino4j.tensor.OpTimeline.mark("loss:gramLoss");
         Tensor s = student.data(), t = teacher.data();
         if (!s.sameShape(t) || (s.dim() != 3 && s.dim() != 2))
             throw new IllegalArgumentException("gram: student " + Arrays.toString(s.shape()) + " and teacher " + Arrays.toString(t.shape())

@@ -16,6 +16,7 @@ import dino4j.nn.optim.GradClip;
 import dino4j.nn.optim.ParamGroup;
 import dino4j.nn.optim.ParamGroups;
 import dino4j.nn.optim.Schedules;
+import dino4j.tensor.OpTimeline;
 import dino4j.tensor.Tensor;
 
 import java.io.IOException;
@@ -150,6 +151,7 @@ public final class SslTrainer implements AutoCloseable {
     /** One SSL step on the next batch. */
     public StepMetrics trainStep() {
         long t0 = System.nanoTime();
+        if (OpTimeline.ON) OpTimeline.mark("data");
         SslBatchLoader.Batch b = loader.next();
         double wait = loader.lastDataWaitNanos() / 1e9;
         int i = (int) Math.min(step, lrS.length - 1);

@@ -66,6 +66,7 @@ public final class AdamW {
 
     /** As {@link #step(double, double)}, with groups flagged {@link ParamGroup#isLastLayer()} using {@code lastLayerLr}. */
     public void step(double lr, double weightDecay, double lastLayerLr) {
+        if (dino4j.tensor.OpTimeline.ON) dino4j.tensor.OpTimeline.mark("adamw");
         for (ParamGroup g : groups) {
             double glr = (g.isLastLayer() ? lastLayerLr : lr) * g.lrMultiplier(), gwd = weightDecay * g.wdMultiplier();
             for (Parameter p : g.params()) {

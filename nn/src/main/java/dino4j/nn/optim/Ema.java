@@ -31,6 +31,7 @@ public final class Ema {
     }
 
     public static void update(List<Parameter> teacher, List<Parameter> student, double momentum) {
+        if (dino4j.tensor.OpTimeline.ON) dino4j.tensor.OpTimeline.mark("ema");
         if (teacher.size() != student.size())
             throw new IllegalArgumentException("EMA: teacher has " + teacher.size() + " parameters, student " + student.size());
         try (var ng = Grad.noGrad()) {

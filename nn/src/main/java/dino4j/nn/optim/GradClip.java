@@ -31,6 +31,7 @@ public final class GradClip {
      * rule); returns the pre-clip norm. Call once per separately clipped module (§4.5).
      */
     public static double clipGlobalNorm(List<Parameter> params, double maxNorm) {
+        if (dino4j.tensor.OpTimeline.ON) dino4j.tensor.OpTimeline.mark("clip");
         double norm = globalNorm(params);
         double coef = maxNorm / (norm + 1e-6);
         if (coef < 1) {

@@ -1,0 +1,54 @@
+package dino4j.tensor;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A cheap wall-clock profile of the op stream, on with {@code -Ddino4j.profile=true}: the time between one
+ * op's dispatch and the next is charged to the first (so glue code between ops counts too). Printed at exit.
+ * Meant for the single thread that issues ops; kernels' inner parallelism is inside each op's time.
+ */
+public final class OpTimeline {
+    private OpTimeline() {}
+
+    public static final boolean ON = Boolean.getBoolean("dino4j.profile");
+    private static final Map<String, long[]> TOTALS = new TreeMap<>();
+    private static String last;
+    private static long lastT;
+
+    static {
+        if (ON) Runtime.getRuntime().addShutdownHook(new Thread(OpTimeline::print));
+    }
+
+    public static synchronized void mark(String op) {
+        long now = System.nanoTime();
+        if (last != null) {
+            long[] t = TOTALS.computeIfAbsent(last, k -> new long[2]);
+            t[0] += now - lastT;
+            t[1]++;
+        }
+        last = op;
+        lastT = now;
+    }
+
+    private static long flops;
+
+    /** Work done by the op being timed (matmul), for a GFLOP/s line in the report. */
+    static synchronized void addFlops(long f) { flops += f; }
+
+    /** Forgets everything so far (e.g. after JIT warm-up). */
+    public static synchronized void reset() {
+        TOTALS.clear();
+        last = null;
+        flops = 0;
+    }
+
+    public static synchronized void print() {
+        long[] mm = TOTALS.get("matmul");
+        if (mm != null) System.err.printf("matmul: %.1f GFLOP in %.1f s = %.1f GFLOP/s%n", flops / 1e9, mm[0] / 1e9, flops / (mm[0] / 1e9) / 1e9);
+        long all = TOTALS.values().stream().mapToLong(t -> t[0]).sum();
+        System.err.printf("%-24s %10s %8s %6s%n", "op (and what follows it)", "ms", "calls", "%");
+        TOTALS.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).forEach(e ->
+                System.err.printf("%-24s %10.1f %8d %5.1f%%%n", e.getKey(), e.getValue()[0] / 1e6, e.getValue()[1], 100.0 * e.getValue()[0] / all));
+    }
+}
