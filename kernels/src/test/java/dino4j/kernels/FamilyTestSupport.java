@@ -5,7 +5,7 @@ import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Shared helpers of the element-wise / reduce / conv / resize / optimizer kernel tests. */
+/** Shared helpers of the kernel conformance tests. */
 final class FamilyTestSupport {
     private FamilyTestSupport() {}
 
@@ -15,6 +15,20 @@ final class FamilyTestSupport {
         return a;
     }
 
+    /** shift + scale·N(0,1) samples. */
+    static float[] randn(Random r, int n, double scale, double shift) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (shift + scale * r.nextGaussian());
+        return x;
+    }
+
+    /** Relative L2 error of a[aOff, aOff+n) against ref[rOff, rOff+n). */
+    static double relL2(float[] a, int aOff, double[] ref, int rOff, int n) {
+        double num = 0, den = 0;
+        for (int i = 0; i < n; i++) { double d = a[aOff + i] - ref[rOff + i]; num += d * d; den += ref[rOff + i] * ref[rOff + i]; }
+        return Math.sqrt(num / Math.max(den, 1e-300));
+    }
+
     static float[] uniform(Random r, int n, double lo, double hi) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) (lo + (hi - lo) * r.nextDouble());
@@ -22,6 +36,7 @@ final class FamilyTestSupport {
     }
 
     static double[] toDouble(float[] a) {
+        if (a == null) return null;
         double[] d = new double[a.length];
         for (int i = 0; i < a.length; i++) d[i] = a[i];
         return d;

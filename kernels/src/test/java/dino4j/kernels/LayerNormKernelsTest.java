@@ -1,5 +1,6 @@
 package dino4j.kernels;
 
+import static dino4j.kernels.FamilyTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Random;
@@ -9,24 +10,6 @@ class LayerNormKernelsTest {
 
     static final int[][] SIZES = {{1, 1}, {3, 7}, {17, 129}, {64, 384}, {600, 48}};
 
-    static double relL2(float[] a, int aOff, double[] ref, int rOff, int n) {
-        double num = 0, den = 0;
-        for (int i = 0; i < n; i++) { double d = a[aOff + i] - ref[rOff + i]; num += d * d; den += ref[rOff + i] * ref[rOff + i]; }
-        return Math.sqrt(num / Math.max(den, 1e-300));
-    }
-
-    static float[] randn(Random r, int n, double scale, double shift) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) x[i] = (float) (shift + scale * r.nextGaussian());
-        return x;
-    }
-
-    static double[] toD(float[] x) {
-        if (x == null) return null;
-        double[] d = new double[x.length];
-        for (int i = 0; i < x.length; i++) d[i] = x[i];
-        return d;
-    }
 
     @Test
     void forwardAndBackwardMatchReference() {
@@ -40,7 +23,7 @@ class LayerNormKernelsTest {
             float[] y = new float[yo + n], mean = new float[rows], rstd = new float[rows];
             LayerNormKernels.forward(rows, cols, x, xo, gamma, beta, eps, y, yo, mean, rstd);
             double[] yd = new double[n], md = new double[rows], rd = new double[rows];
-            LayerNormKernels.referenceForward(rows, cols, toD(x), xo, toD(gamma), toD(beta), eps, yd, 0, md, rd);
+            LayerNormKernels.referenceForward(rows, cols, toDouble(x), xo, toDouble(gamma), toDouble(beta), eps, yd, 0, md, rd);
             String tag = rows + "x" + cols + " affine=" + affine;
             assertTrue(relL2(y, yo, yd, 0, n) < 1e-5, tag + " y err " + relL2(y, yo, yd, 0, n));
             assertTrue(relL2(mean, 0, md, 0, rows) < 1e-6, tag + " mean");
@@ -50,10 +33,10 @@ class LayerNormKernelsTest {
             System.arraycopy(randn(r, n, 1, 0), 0, gy, 1, n);
             float[] gx = new float[n + 4];
             float[] gg = affine ? randn(r, cols, 1, 0) : null, gb = affine ? randn(r, cols, 1, 0) : null;
-            double[] ggd = toD(gg), gbd = toD(gb);
+            double[] ggd = toDouble(gg), gbd = toDouble(gb);
             LayerNormKernels.backward(rows, cols, x, xo, gy, 1, gamma, mean, rstd, gx, 4, gg, gb);
             double[] gxd = new double[n];
-            LayerNormKernels.referenceBackward(rows, cols, toD(x), xo, toD(gy), 1, toD(gamma), md, rd, gxd, 0, ggd, gbd);
+            LayerNormKernels.referenceBackward(rows, cols, toDouble(x), xo, toDouble(gy), 1, toDouble(gamma), md, rd, gxd, 0, ggd, gbd);
             assertTrue(relL2(gx, 4, gxd, 0, n) < 1e-5, tag + " gx err " + relL2(gx, 4, gxd, 0, n));
             if (affine) {
                 assertTrue(relL2(gg, 0, ggd, 0, cols) < 1e-5, tag + " gGamma err " + relL2(gg, 0, ggd, 0, cols));

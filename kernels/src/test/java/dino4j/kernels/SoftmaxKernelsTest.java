@@ -1,5 +1,6 @@
 package dino4j.kernels;
 
+import static dino4j.kernels.FamilyTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Random;
@@ -11,23 +12,6 @@ class SoftmaxKernelsTest {
 
     static final int[][] SIZES = {{1, 1}, {3, 7}, {5, 33}, {17, 100}, {4, 1029}, {300, 65}};
 
-    static double relL2(float[] a, int aOff, double[] ref, int rOff, int n) {
-        double num = 0, den = 0;
-        for (int i = 0; i < n; i++) { double d = a[aOff + i] - ref[rOff + i]; num += d * d; den += ref[rOff + i] * ref[rOff + i]; }
-        return Math.sqrt(num / Math.max(den, 1e-300));
-    }
-
-    static float[] randn(Random r, int n, double scale, double shift) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) x[i] = (float) (shift + scale * r.nextGaussian());
-        return x;
-    }
-
-    static double[] toD(float[] x) {
-        double[] d = new double[x.length];
-        for (int i = 0; i < x.length; i++) d[i] = x[i];
-        return d;
-    }
 
     @Test
     void vectorExpAccuracy() {
@@ -57,10 +41,10 @@ class SoftmaxKernelsTest {
             double[] yd = new double[n];
             if (log) {
                 SoftmaxKernels.logSoftmax(rows, cols, x, xo, y, yo);
-                SoftmaxKernels.referenceLogSoftmax(rows, cols, toD(x), xo, yd, 0);
+                SoftmaxKernels.referenceLogSoftmax(rows, cols, toDouble(x), xo, yd, 0);
             } else {
                 SoftmaxKernels.softmax(rows, cols, x, xo, y, yo);
-                SoftmaxKernels.referenceSoftmax(rows, cols, toD(x), xo, yd, 0);
+                SoftmaxKernels.referenceSoftmax(rows, cols, toDouble(x), xo, yd, 0);
             }
             double e = relL2(y, yo, yd, 0, n);
             assertTrue(e < 1e-5, "log=" + log + " " + rows + "x" + cols + " err " + e);
@@ -82,13 +66,13 @@ class SoftmaxKernelsTest {
             if (log) {
                 SoftmaxKernels.logSoftmax(rows, cols, x, 0, y, 0);
                 SoftmaxKernels.logSoftmaxBackward(rows, cols, y, 0, gy, 0, gx, 2);
-                SoftmaxKernels.referenceLogSoftmax(rows, cols, toD(x), 0, yd, 0);
-                SoftmaxKernels.referenceLogSoftmaxBackward(rows, cols, yd, 0, toD(gy), 0, gxd, 0);
+                SoftmaxKernels.referenceLogSoftmax(rows, cols, toDouble(x), 0, yd, 0);
+                SoftmaxKernels.referenceLogSoftmaxBackward(rows, cols, yd, 0, toDouble(gy), 0, gxd, 0);
             } else {
                 SoftmaxKernels.softmax(rows, cols, x, 0, y, 0);
                 SoftmaxKernels.softmaxBackward(rows, cols, y, 0, gy, 0, gx, 2);
-                SoftmaxKernels.referenceSoftmax(rows, cols, toD(x), 0, yd, 0);
-                SoftmaxKernels.referenceSoftmaxBackward(rows, cols, yd, 0, toD(gy), 0, gxd, 0);
+                SoftmaxKernels.referenceSoftmax(rows, cols, toDouble(x), 0, yd, 0);
+                SoftmaxKernels.referenceSoftmaxBackward(rows, cols, yd, 0, toDouble(gy), 0, gxd, 0);
             }
             double e = relL2(gx, 2, gxd, 0, n);
             assertTrue(e < 1e-5, "log=" + log + " " + rows + "x" + cols + " err " + e);

@@ -37,7 +37,7 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--local-size", paramLabel = "L", description = "local crop size (default: 16 for vit-fashion, 96 otherwise)") Integer localSize;
     @Option(names = "--local-crops", paramLabel = "N", description = "local crops per image (default: 4 for vit-fashion, 8 otherwise)") Integer localCrops;
     @Option(names = "--batch", paramLabel = "B", description = "images per step (default: 128 for vit-fashion, 32 otherwise)") Integer batch;
-    @Option(names = "--steps", paramLabel = "S", description = "optimizer steps (default: 120 on the bundled data, else 1 epoch)") Long steps;
+    @Option(names = "--steps", paramLabel = "S", description = "optimizer steps (default: 45 on the bundled data = 5,760 images, else 1 epoch)") Long steps;
     @Option(names = "--epochs", paramLabel = "E", description = "passes over --data (instead of --steps)") Double epochs;
     @Option(names = "--lr", description = "peak learning rate (default: ${DEFAULT-VALUE})") double lr = 5e-4;
     @Option(names = "--drop-path", description = "stochastic depth rate (default: ${DEFAULT-VALUE})") double dropPath = 0.0;
@@ -159,7 +159,7 @@ final class PretrainCommand implements Callable<Integer> {
         c.localSize = localSize != null ? localSize : small ? 16 : 96;
         c.nLocal = localCrops != null ? localCrops : small ? 4 : 8;
         c.batch = batch != null ? batch : small ? 128 : 32;
-        c.steps = steps != null ? steps : 120;
+        c.steps = steps != null ? steps : 45;
         c.lr = lr;
         c.dropPath = dropPath;
         c.seed = seed;

@@ -348,13 +348,7 @@ public final class Checkpoints {
         // HF drops local_cls_norm (used only on local crops in training): keep the model's identity-initialised one
         if (ck.layout() == Layout.HF_VIT && model.localClsNorm != null && !sd.containsKey("local_cls_norm.weight"))
             model.localClsNorm.stateDict().forEach((k, v) -> sd.put("local_cls_norm." + k, v));
-        try {
-            model.loadStateDict(sd, true);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(path + " (" + ck.layout() + ", model " + cfg.name() + "): " + e.getMessage(), e);
-        }
-        model.eval();
-        return model;
+        return loadInto(model, sd, path, ck.layout(), cfg.name());
     }
 
     /**
@@ -393,10 +387,15 @@ public final class Checkpoints {
             throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
         }
         ConvNeXt model = new ConvNeXt(cfg, new Random(0));
+        return loadInto(model, sd, path, ck.layout(), cfg.name());
+    }
+
+    /** Strict load; a mismatch names the file, its layout and the model before the key lists. */
+    private static <M extends Module> M loadInto(M model, Map<String, Tensor> sd, Path path, Layout layout, String name) {
         try {
             model.loadStateDict(sd, true);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(path + " (" + ck.layout() + ", model " + cfg.name() + "): " + e.getMessage(), e);
+            throw new IllegalArgumentException(path + " (" + layout + ", model " + name + "): " + e.getMessage(), e);
         }
         model.eval();
         return model;

@@ -163,6 +163,9 @@ public final class Safetensors {
                 os.flush();
                 ch.force(true);
             }
+            try {   // createTempFile makes it owner-only; a checkpoint should be readable like any file the user writes
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException | IOException ignored) { }
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException ex) {
