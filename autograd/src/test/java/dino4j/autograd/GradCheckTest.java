@@ -37,6 +37,20 @@ class GradCheckTest {
         ok(v -> F.mul(v.get(0), v.get(0)), randn(3, 2)); // same input twice
     }
 
+    @Test void layerScaleResidual() {
+        ok(v -> F.addScaled(v.get(0), v.get(1), v.get(2)), randn(2, 3, 5), randn(2, 3, 5), randn(5));
+        // and the fused F32 node equals the composite x + y·γ in value and gradients
+        Tensor x = randn(3, 7).to(dino4j.tensor.DType.F32), y = randn(3, 7).to(dino4j.tensor.DType.F32), g = randn(7).to(dino4j.tensor.DType.F32);
+        Var[] a = {Var.leaf(x), Var.leaf(y), Var.leaf(g)}, b = {Var.leaf(x), Var.leaf(y), Var.leaf(g)};
+        Var fa = F.addScaled(a[0], a[1], a[2]), fb = F.add(b[0], F.mul(b[1], b[2]));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(fb.data().toFloatArray(), fa.data().toFloatArray(), 1e-6f);
+        Tensor seed = randn(3, 7).to(dino4j.tensor.DType.F32);
+        fa.backward(seed);
+        fb.backward(seed);
+        for (int i = 0; i < 3; i++)
+            org.junit.jupiter.api.Assertions.assertArrayEquals(b[i].grad().toFloatArray(), a[i].grad().toFloatArray(), 1e-5f, "grad " + i);
+    }
+
     @Test void scalarOps() {
         ok(v -> F.addScalar(v.get(0), 0.7), randn(2, 3));
         ok(v -> F.mulScalar(v.get(0), -1.3), randn(2, 3));

@@ -62,8 +62,7 @@ public class AttentionBench {
     @AuxCounters(AuxCounters.Type.OPERATIONS)
     @State(Scope.Thread)
     public static class Flops {
-        public double gflop;
-        public double gflops() { return gflop; }
+        public double gflops;   // reported per second by JMH
     }
 
     private void forward() {
@@ -73,14 +72,14 @@ public class AttentionBench {
 
     @Benchmark public float[] forward(Flops f) {
         forward();
-        f.gflop += 4.0 * batch * heads * tokens * (double) tokens * DH / 1e9;
+        f.gflops += 4.0 * batch * heads * tokens * (double) tokens * DH / 1e9;
         return out;
     }
 
     @Benchmark public float[] backward(Flops f) {
         AttentionKernels.backward(batch, heads, tokens, DH, (float) (1 / Math.sqrt(DH)), qkv, 0, qkv, d, qkv, 2 * d,
                 tokens * 3 * d, 3 * d, DH, rope, PREFIX, out, 0, gOut, 0, lse, gqkv, 0, gqkv, d, gqkv, 2 * d);
-        f.gflop += 10.0 * batch * heads * tokens * (double) tokens * DH / 1e9;
+        f.gflops += 10.0 * batch * heads * tokens * (double) tokens * DH / 1e9;
         return gqkv;
     }
 }

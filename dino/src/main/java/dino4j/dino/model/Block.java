@@ -1,5 +1,6 @@
 package dino4j.dino.model;
 
+import dino4j.autograd.F;
 import dino4j.autograd.Var;
 import dino4j.kernels.RopeTable;
 import dino4j.nn.LayerNorm;
@@ -31,6 +32,10 @@ public final class Block extends Module {
 
     public Var forward(Var x, RopeTable rope, int prefix, double dropPath, Random rng) {
         boolean train = isTraining();
+        if (!train || dropPath == 0) {   // the common case: LayerScale fused into the residual add
+            x = F.addScaled(x, attn.forward(norm1.forward(x), rope, prefix), ls1.gamma.var());
+            return F.addScaled(x, mlp.forward(norm2.forward(x)), ls2.gamma.var());
+        }
         x = StochasticDepth.residual(x, dropPath, rng, train, v -> ls1.forward(attn.forward(norm1.forward(v), rope, prefix)));
         return StochasticDepth.residual(x, dropPath, rng, train, v -> ls2.forward(mlp.forward(norm2.forward(v))));
     }
