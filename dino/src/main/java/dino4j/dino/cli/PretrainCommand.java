@@ -61,27 +61,30 @@ final class PretrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(out + " already holds a run (" + ck + "); pass --resume to continue it or choose another --out");
             cfg = buildConfig();
         }
-        Path dataPath = data != null ? data : (loaded != null && loaded.metadata().containsKey("data") ? Path.of(loaded.metadata().get("data")) : DatasetPaths.bundledFashion());
+        Path dataPath = data != null ? data : cfg.data != null ? Path.of(cfg.data) : DatasetPaths.bundledFashion();
+        if (data != null) cfg.data = data.toAbsolutePath().toString();
         ImageDataset train = DatasetPaths.openTrain(dataPath);
         if (!resume && steps == null && epochs != null) cfg.steps = Math.max(1, (long) Math.ceil(epochs * train.size() / cfg.batch));
         if (!resume && steps == null && epochs == null && data != null) cfg.steps = Math.max(1, train.size() / cfg.batch);
         cfg.validate();
 
         KnnMonitor knn = null;
-        Path evalPath = evalData != null ? evalData : dataPath;
+        if (evalData != null) cfg.evalData = evalData.toAbsolutePath().toString();
+        Path evalPath = cfg.evalData != null ? Path.of(cfg.evalData) : dataPath;
         DatasetPaths.Labelled labelled = DatasetPaths.openLabelled(evalPath);
         if (labelled != null) {
             knn = new KnnMonitor(labelled.train(), labelled.test(), cfg.evalTrainImages, cfg.evalTestImages, cfg.globalSize,
                     MultiCrop.Config.IMAGENET_MEAN, MultiCrop.Config.IMAGENET_STD, cfg.knnK, cfg.knnTemperature);
-        } else if (evalData != null) {
-            throw new IllegalArgumentException("--eval-data " + evalData + " has no labels (need IDX label files or class sub-folders)");
+        } else if (cfg.evalData != null) {
+            throw new IllegalArgumentException("--eval-data " + cfg.evalData + " has no labels (need IDX label files or class sub-folders)");
         }
 
         Files.createDirectories(out);
         try (SslTrainer t = new SslTrainer(cfg, train, knn, out)) {
             if (loaded != null) {
                 t.restore(loaded);
-                System.out.printf("resumed %s at step %d of %d%n", ck, t.step(), cfg.steps);
+                System.out.printf("resumed %s at step %d of %d (the run's own configuration; options other than --steps are not applied)%n",
+                        ck, t.step(), cfg.steps);
             } else if (fromWeights != null) {
                 t.loadBackboneWeights(fromWeights);
                 System.out.println("backbone initialised from " + fromWeights + " (heads new)");

@@ -35,6 +35,10 @@ public final class SslConfig {
     // loss weights
     public double dinoWeight = 1.0, ibotWeight = 1.0, koleoWeight = 0.1;
     // bookkeeping
+    /** The training data (--data) as given, so --resume finds it again; null = the bundled subset. */
+    public String data;
+    /** The k-NN data (--eval-data) as given; null = --data when it has labels. */
+    public String evalData;
     public long seed = 0;
     public int workers = 2;
     public long evalEvery = 100, checkpointEvery = 50, logEvery = 1;
