@@ -250,6 +250,27 @@ public final class DepthwiseConvKernels {
     /** Direct-loop forward in double (reference / float64 backend). */
     public static void reference(int B, int C, int H, int W, int k, int p, double[] x, int xOff, double[] w, int wOff,
                                  double[] bias, int bOff, double[] y, int yOff) {
+        int OH = outSize(H, k, p), OW = outSize(W, k, p);
+        referenceStrided(B, C, H, W, k, p, x, xOff, new int[]{C * H * W, H * W, W, 1}, w, wOff, bias, bOff,
+                y, yOff, new int[]{C * OH * OW, OH * OW, OW, 1});
+    }
+
+    /** Direct-loop backward in double: gx WRITTEN, gw / gb ACCUMULATED (each nullable). */
+    public static void referenceBackward(int B, int C, int H, int W, int k, int p, double[] x, int xOff, double[] w, int wOff,
+                                         double[] gy, int gyOff, double[] gx, int gxOff, double[] gw, int gwOff,
+                                         double[] gb, int gbOff) {
+        int OH = outSize(H, k, p), OW = outSize(W, k, p);
+        if (gx != null) Arrays.fill(gx, gxOff, gxOff + B * C * H * W, 0.0);
+        referenceBackwardStrided(B, C, H, W, k, p, x, xOff, new int[]{C * H * W, H * W, W, 1}, w, wOff,
+                gy, gyOff, new int[]{C * OH * OW, OH * OW, OW, 1}, gx, gxOff, gw, gwOff, gb, gbOff);
+    }
+
+    /**
+     * The one direct-loop reference behind both layouts: element (b, c, y, x) of the input sits at
+     * {@code xOff + b·xs[0] + c·xs[1] + y·xs[2] + x·xs[3]}, and likewise the output with {@code ys}.
+     */
+    private static void referenceStrided(int B, int C, int H, int W, int k, int p, double[] x, int xOff, int[] xs,
+                                         double[] w, int wOff, double[] bias, int bOff, double[] y, int yOff, int[] ys) {
         final int OH = outSize(H, k, p), OW = outSize(W, k, p);
         for (int b = 0; b < B; b++)
             for (int c = 0; c < C; c++)
@@ -262,24 +283,23 @@ public final class DepthwiseConvKernels {
                             for (int kx = 0; kx < k; kx++) {
                                 int ix = ox + kx - p;
                                 if (ix < 0 || ix >= W) continue;
-                                s += w[wOff + (c * k + ky) * k + kx] * x[xOff + ((b * C + c) * H + iy) * W + ix];
+                                s += w[wOff + (c * k + ky) * k + kx] * x[xOff + b * xs[0] + c * xs[1] + iy * xs[2] + ix * xs[3]];
                             }
                         }
-                        y[yOff + ((b * C + c) * OH + oy) * OW + ox] = s;
+                        y[yOff + b * ys[0] + c * ys[1] + oy * ys[2] + ox * ys[3]] = s;
                     }
     }
 
-    /** Direct-loop backward in double: gx WRITTEN, gw / gb ACCUMULATED (each nullable). */
-    public static void referenceBackward(int B, int C, int H, int W, int k, int p, double[] x, int xOff, double[] w, int wOff,
-                                         double[] gy, int gyOff, double[] gx, int gxOff, double[] gw, int gwOff,
-                                         double[] gb, int gbOff) {
+    /** Strided twin of the backward (gx must be zeroed by the caller; everything accumulates). */
+    private static void referenceBackwardStrided(int B, int C, int H, int W, int k, int p, double[] x, int xOff, int[] xs,
+                                                 double[] w, int wOff, double[] gy, int gyOff, int[] ys, double[] gx, int gxOff,
+                                                 double[] gw, int gwOff, double[] gb, int gbOff) {
         final int OH = outSize(H, k, p), OW = outSize(W, k, p);
-        if (gx != null) Arrays.fill(gx, gxOff, gxOff + B * C * H * W, 0.0);
         for (int b = 0; b < B; b++)
             for (int c = 0; c < C; c++)
                 for (int oy = 0; oy < OH; oy++)
                     for (int ox = 0; ox < OW; ox++) {
-                        double g = gy[gyOff + ((b * C + c) * OH + oy) * OW + ox];
+                        double g = gy[gyOff + b * ys[0] + c * ys[1] + oy * ys[2] + ox * ys[3]];
                         if (gb != null) gb[gbOff + c] += g;
                         for (int ky = 0; ky < k; ky++) {
                             int iy = oy + ky - p;
@@ -287,7 +307,7 @@ public final class DepthwiseConvKernels {
                             for (int kx = 0; kx < k; kx++) {
                                 int ix = ox + kx - p;
                                 if (ix < 0 || ix >= W) continue;
-                                int wi = (c * k + ky) * k + kx, xi = ((b * C + c) * H + iy) * W + ix;
+                                int wi = (c * k + ky) * k + kx, xi = b * xs[0] + c * xs[1] + iy * xs[2] + ix * xs[3];
                                 if (gw != null) gw[gwOff + wi] += g * x[xOff + xi];
                                 if (gx != null) gx[gxOff + xi] += g * w[wOff + wi];
                             }
@@ -417,51 +437,21 @@ public final class DepthwiseConvKernels {
         });
     }
 
-    /** Channels-last direct-loop forward in double (reference). */
+    /** Channels-last direct-loop forward in double: the same reference with [B, H, W, C] strides. */
     public static void referenceNHWC(int B, int H, int W, int C, int k, int p, double[] x, int xOff, double[] w, int wOff,
                                      double[] bias, int bOff, double[] y, int yOff) {
-        final int OH = outSize(H, k, p), OW = outSize(W, k, p);
-        for (int b = 0; b < B; b++)
-            for (int oy = 0; oy < OH; oy++)
-                for (int ox = 0; ox < OW; ox++)
-                    for (int c = 0; c < C; c++) {
-                        double s = bias != null ? bias[bOff + c] : 0.0;
-                        for (int ky = 0; ky < k; ky++) {
-                            int iy = oy + ky - p;
-                            if (iy < 0 || iy >= H) continue;
-                            for (int kx = 0; kx < k; kx++) {
-                                int ix = ox + kx - p;
-                                if (ix < 0 || ix >= W) continue;
-                                s += w[wOff + (c * k + ky) * k + kx] * x[xOff + ((b * H + iy) * W + ix) * C + c];
-                            }
-                        }
-                        y[yOff + ((b * OH + oy) * OW + ox) * C + c] = s;
-                    }
+        int OH = outSize(H, k, p), OW = outSize(W, k, p);
+        referenceStrided(B, C, H, W, k, p, x, xOff, new int[]{H * W * C, 1, W * C, C}, w, wOff, bias, bOff,
+                y, yOff, new int[]{OH * OW * C, 1, OW * C, C});
     }
 
     /** Channels-last direct-loop backward in double: gx WRITTEN, gw / gb ACCUMULATED (each nullable). */
     public static void referenceBackwardNHWC(int B, int H, int W, int C, int k, int p, double[] x, int xOff, double[] w, int wOff,
                                              double[] gy, int gyOff, double[] gx, int gxOff, double[] gw, int gwOff,
                                              double[] gb, int gbOff) {
-        final int OH = outSize(H, k, p), OW = outSize(W, k, p);
+        int OH = outSize(H, k, p), OW = outSize(W, k, p);
         if (gx != null) Arrays.fill(gx, gxOff, gxOff + B * H * W * C, 0.0);
-        for (int b = 0; b < B; b++)
-            for (int oy = 0; oy < OH; oy++)
-                for (int ox = 0; ox < OW; ox++)
-                    for (int c = 0; c < C; c++) {
-                        double g = gy[gyOff + ((b * OH + oy) * OW + ox) * C + c];
-                        if (gb != null) gb[gbOff + c] += g;
-                        for (int ky = 0; ky < k; ky++) {
-                            int iy = oy + ky - p;
-                            if (iy < 0 || iy >= H) continue;
-                            for (int kx = 0; kx < k; kx++) {
-                                int ix = ox + kx - p;
-                                if (ix < 0 || ix >= W) continue;
-                                int wi = (c * k + ky) * k + kx, xi = ((b * H + iy) * W + ix) * C + c;
-                                if (gw != null) gw[gwOff + wi] += g * x[xOff + xi];
-                                if (gx != null) gx[gxOff + xi] += g * w[wOff + wi];
-                            }
-                        }
-                    }
+        referenceBackwardStrided(B, C, H, W, k, p, x, xOff, new int[]{H * W * C, 1, W * C, C}, w, wOff,
+                gy, gyOff, new int[]{OH * OW * C, 1, OW * C, C}, gx, gxOff, gw, gwOff, gb, gbOff);
     }
 }
