@@ -38,8 +38,11 @@ class Block(nn.Module):
         qp, kp = q[:, :, prefix:], k[:, :, prefix:]
         q = torch.cat((q[:, :, :prefix], qp * cos + rotate_half(qp) * sin), 2)
         k = torch.cat((k[:, :, :prefix], kp * cos + rotate_half(kp) * sin), 2)
-        a = (q @ k.transpose(-1, -2)) * (q.shape[-1] ** -0.5)
-        o = a.softmax(-1) @ v
+        if x.is_cuda and hasattr(F, "scaled_dot_product_attention"):  # the official model's fused path
+            o = F.scaled_dot_product_attention(q, k, v)
+        else:  # torch 1.13 (Debian) has no SDPA
+            a = (q @ k.transpose(-1, -2)) * (q.shape[-1] ** -0.5)
+            o = a.softmax(-1) @ v
         return self.proj(o.transpose(1, 2).reshape(b, n, d))
 
     def forward(self, x, sin, cos, prefix):
@@ -58,7 +61,7 @@ class ViT(nn.Module):
         p = self.patch(x)
         h, w = p.shape[-2:]
         t = torch.cat((self.cls.expand(x.shape[0], -1, -1), self.reg.expand(x.shape[0], -1, -1), p.flatten(2).transpose(1, 2)), 1)
-        sin, cos = rope_table(h, w, self.head_dim)
+        sin, cos = (t.to(x.device) for t in rope_table(h, w, self.head_dim))
         for blk in self.blocks:
             t = blk(t, sin, cos, 5)
         return self.norm(t)

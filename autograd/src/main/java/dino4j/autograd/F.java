@@ -1,6 +1,5 @@
 package dino4j.autograd;
 
-import dino4j.kernels.ResidualKernels;
 
 import dino4j.kernels.RopeTable;
 import dino4j.kernels.UnaryOp;
@@ -144,25 +143,11 @@ public final class F {
      * backward gx = g, gy = g ⊙ γ and gγ = Σ g ⊙ y without intermediate tensors (ResidualKernels).
      */
     public static Var addScaled(Var x, Var y, Var gamma) {
-        Tensor xd = x.data().contiguous(), yd = y.data().contiguous(), gd = gamma.data().contiguous();
-        int cols = gd.numel();
-        if (!xd.sameShape(yd) || xd.size(-1) != cols || gd.dim() != 1)
-            throw new IllegalArgumentException("addScaled: x " + Arrays.toString(xd.shape()) + ", y " + Arrays.toString(yd.shape())
-                    + " and gamma " + Arrays.toString(gd.shape()) + " must be [..., C], [..., C], [C]");
-        if (xd.dtype() != yd.dtype() || xd.dtype() != gd.dtype()) throw new IllegalArgumentException("addScaled: mixed dtypes");
-        int rows = xd.numel() / Math.max(1, cols);
-        Tensor out = Tensor.zeros(xd.dtype(), xd.shape());
-        boolean f32 = xd.dtype() == dino4j.tensor.DType.F32;
-        if (f32) ResidualKernels.forward(rows, cols, xd.f32(), xd.offset(), yd.f32(), yd.offset(), gd.f32(), gd.offset(), out.f32(), 0);
-        else ResidualKernels.referenceForward(rows, cols, xd.f64(), xd.offset(), yd.f64(), yd.offset(), gd.f64(), gd.offset(), out.f64(), 0);
+        Tensor xd = x.data(), yd = y.data(), gd = gamma.data();
+        Tensor out = Ops.residualScaled(xd, yd, gd);
         return rec("addScaled", out, new Var[]{x, y, gamma}, new Tensor[]{yd, gd}, (g, n) -> {
-            Tensor gc = g.contiguous();
-            Tensor gy = n[1] ? Tensor.zeros(gc.dtype(), gc.shape()) : null, gg = n[2] ? Tensor.zeros(gc.dtype(), cols) : null;
-            if (f32) ResidualKernels.backward(rows, cols, gc.f32(), gc.offset(), yd.f32(), yd.offset(), gd.f32(), gd.offset(),
-                    gy == null ? null : gy.f32(), 0, gg == null ? null : gg.f32(), 0);
-            else ResidualKernels.referenceBackward(rows, cols, gc.f64(), gc.offset(), yd.f64(), yd.offset(), gd.f64(), gd.offset(),
-                    gy == null ? null : gy.f64(), 0, gg == null ? null : gg.f64(), 0);
-            return grads(n[0] ? g : null, gy, gg);
+            Tensor[] r = Ops.residualScaledBackward(g, yd, gd, n[1], n[2]);
+            return grads(n[0] ? g : null, r[0], r[1]);
         });
     }
 

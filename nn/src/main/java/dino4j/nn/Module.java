@@ -134,6 +134,19 @@ public abstract class Module {
 
     public List<Parameter> parameters() { return new ArrayList<>(namedParameters().values()); }
 
+    /**
+     * Places every parameter (and its gradient) and buffer of this module tree on {@code d}, in place: ops on
+     * them run there from now on, and their data moves on first use. Returns this.
+     */
+    public Module to(dino4j.tensor.Device d) {
+        for (Parameter p : parameters()) {
+            p.data().moveTo(d);
+            if (p.grad() != null) p.grad().moveTo(d);
+        }
+        for (Tensor t : namedBuffers().values()) if (t != null) t.moveTo(d);
+        return this;
+    }
+
     /** All buffers (persistent or not) by dotted name. */
     public LinkedHashMap<String, Tensor> namedBuffers() {
         LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();

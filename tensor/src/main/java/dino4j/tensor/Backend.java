@@ -83,6 +83,17 @@ public interface Backend {
 
     Tensor cat(int axis, Tensor[] ts);
 
+    /** A contiguous copy of any strided view (same dtype). */
+    Tensor copy(Tensor x);
+
+    /**
+     * The LayerScale residual {@code x + y ⊙ γ} (x, y contiguous [rows, C], γ [C]) in one pass.
+     */
+    Tensor residualScaled(Tensor x, Tensor y, Tensor gamma);
+
+    /** Returns {gy = g ⊙ γ (or null), gγ = Σ_rows g ⊙ y (or null)}; gx is g itself. */
+    Tensor[] residualScaledBackward(Tensor g, Tensor y, Tensor gamma, boolean needY, boolean needGamma);
+
     Tensor indexSelect(Tensor x, int[] rows);
 
     /** out = copy of base; out[rows[i]] += src[i] (axis 0). */

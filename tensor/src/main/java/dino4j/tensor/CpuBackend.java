@@ -9,6 +9,7 @@ import dino4j.kernels.GemmKernels;
 import dino4j.kernels.LayerNormKernels;
 import dino4j.kernels.OptimizerKernels;
 import dino4j.kernels.ReduceKernels;
+import dino4j.kernels.ResidualKernels;
 import dino4j.kernels.ResizeKernels;
 import dino4j.kernels.RopeKernels;
 import dino4j.kernels.RopeTable;
@@ -416,6 +417,32 @@ final class CpuBackend implements Backend {
     // ---------------------------------------------------------------- indexing, concatenation
 
     private static Object array(Tensor t) { return isF32(t) ? t.f32() : t.f64(); }
+
+    @Override public Tensor copy(Tensor x) {
+        Tensor out = Tensor.zeros(x.dtype(), x.shape());
+        StridedCopy.copy(x, out);
+        return out;
+    }
+
+    @Override public Tensor residualScaled(Tensor x, Tensor y, Tensor gamma) {
+        int cols = gamma.numel(), rows = x.numel() / Math.max(1, cols);
+        Tensor xd = x.contiguous(), yd = y.contiguous(), gd = gamma.contiguous();
+        Tensor out = Tensor.zeros(x.dtype(), x.shape());
+        if (isF32(x)) ResidualKernels.forward(rows, cols, xd.f32(), xd.offset(), yd.f32(), yd.offset(), gd.f32(), gd.offset(), out.f32(), 0);
+        else ResidualKernels.referenceForward(rows, cols, xd.f64(), xd.offset(), yd.f64(), yd.offset(), gd.f64(), gd.offset(), out.f64(), 0);
+        return out;
+    }
+
+    @Override public Tensor[] residualScaledBackward(Tensor g, Tensor y, Tensor gamma, boolean needY, boolean needGamma) {
+        int cols = gamma.numel(), rows = g.numel() / Math.max(1, cols);
+        Tensor gc = g.contiguous(), yd = y.contiguous(), gd = gamma.contiguous();
+        Tensor gy = needY ? Tensor.zeros(gc.dtype(), gc.shape()) : null, gg = needGamma ? Tensor.zeros(gc.dtype(), cols) : null;
+        if (isF32(g)) ResidualKernels.backward(rows, cols, gc.f32(), gc.offset(), yd.f32(), yd.offset(), gd.f32(), gd.offset(),
+                gy == null ? null : gy.f32(), 0, gg == null ? null : gg.f32(), 0);
+        else ResidualKernels.referenceBackward(rows, cols, gc.f64(), gc.offset(), yd.f64(), yd.offset(), gd.f64(), gd.offset(),
+                gy == null ? null : gy.f64(), 0, gg == null ? null : gg.f64(), 0);
+        return new Tensor[]{gy, gg};
+    }
 
     @Override public Tensor cat(int axis, Tensor[] ts) {
         int[] sh = ts[0].shape();

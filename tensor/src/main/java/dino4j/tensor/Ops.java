@@ -422,4 +422,20 @@ public final class Ops {
         checkFlat("ema", teacher, student);
         be("ema", teacher, student).ema(teacher, student, momentum);
     }
+
+    /** The LayerScale residual {@code x + y ⊙ γ}: x, y [..., C], γ [C], one fused pass. */
+    public static Tensor residualScaled(Tensor x, Tensor y, Tensor gamma) {
+        mathDType("residualScaled", x, y, gamma);
+        if (!x.sameShape(y) || x.dim() < 1 || gamma.dim() != 1 || x.size(-1) != gamma.numel())
+            throw bad("residualScaled", "x, y and gamma must be [..., C], [..., C], [C]", x, y, gamma);
+        return be("residualScaled", x, y, gamma).residualScaled(x, y, gamma);
+    }
+
+    /** Backward of {@link #residualScaled}: {gy = g ⊙ γ, gγ = Σ_rows g ⊙ y} (each null unless wanted). */
+    public static Tensor[] residualScaledBackward(Tensor g, Tensor y, Tensor gamma, boolean needY, boolean needGamma) {
+        mathDType("residualScaledBackward", g, y, gamma);
+        if (!g.sameShape(y) || gamma.dim() != 1 || g.size(-1) != gamma.numel())
+            throw bad("residualScaledBackward", "g, y and gamma must be [..., C], [..., C], [C]", g, y, gamma);
+        return be("residualScaledBackward", g, y, gamma).residualScaledBackward(g, y, gamma, needY, needGamma);
+    }
 }

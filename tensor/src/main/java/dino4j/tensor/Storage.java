@@ -1,18 +1,31 @@
 package dino4j.tensor;
 
+import dino4j.runtime.Cuda;
+import dino4j.runtime.DeviceBuffer;
+
 /**
  * A flat buffer of one dtype that tensors view. Heap arrays (float[], double[], short[], long[], int[],
  * byte[]): the Vector API reads heap float[] at least as fast as off-heap segments here (measured in
  * bench/results/heap-vs-segment.md) and the GC frees them without a manual lifetime.
+ *
+ * <p>A storage may also have a copy in GPU memory. Its {@link #home()} says where ops on it should run;
+ * the two copies are kept coherent lazily: each side is marked valid or stale, and data moves only when
+ * the other side reads it (counted by {@link dino4j.runtime.Transfers}). Handing out the host array
+ * ({@link #floats()} etc.) marks the device copy stale, because the caller may write it; read-only access
+ * goes through {@link #get}, {@link #readArray()} and {@link #copyTo}. The device copy returns to the
+ * caching allocator when the storage is garbage-collected.
  *
  * <p>{@link #version()} counts in-place writes; autograd records it when it saves a tensor for backward
  * and fails loudly if it changed by the time backward runs.
  */
 public final class Storage {
     private final DType dtype;
-    private final Object data;
     private final int length;
+    private Object data;              // host array; null until first needed for device-born storages
     private int version;
+    private Device home = Device.CPU;
+    private DeviceBuffer device;      // null until first used on the GPU
+    private boolean hostValid = true, deviceValid = false;
 
     private Storage(DType dtype, Object data, int length) {
         this.dtype = dtype;
@@ -20,8 +33,8 @@ public final class Storage {
         this.length = length;
     }
 
-    public static Storage allocate(DType dtype, int length) {
-        Object data = switch (dtype) {
+    private static Object newArray(DType dtype, int length) {
+        return switch (dtype) {
             case F32 -> new float[length];
             case F64 -> new double[length];
             case BF16, F16 -> new short[length];
@@ -29,7 +42,20 @@ public final class Storage {
             case I32 -> new int[length];
             case U8, BOOL -> new byte[length];
         };
-        return new Storage(dtype, data, length);
+    }
+
+    public static Storage allocate(DType dtype, int length) {
+        return new Storage(dtype, newArray(dtype, length), length);
+    }
+
+    /** A storage born on the GPU: uninitialised device memory, no host array until one is read. */
+    public static Storage allocateOnDevice(DType dtype, int length) {
+        Storage s = new Storage(dtype, null, length);
+        s.home = Device.CUDA;
+        s.hostValid = false;
+        s.device = Cuda.context().alloc((long) length * dtype.bytes).bindTo(s);
+        s.deviceValid = true;
+        return s;
     }
 
     public static Storage wrap(float[] a) { return new Storage(DType.F32, a, a.length); }
@@ -48,44 +74,104 @@ public final class Storage {
     public int version() { return version; }
     public void bumpVersion() { version++; }
 
-    public float[] floats() { check(DType.F32); return (float[]) data; }
-    public double[] doubles() { check(DType.F64); return (double[]) data; }
-    public short[] halves() {
-        if (dtype != DType.BF16 && dtype != DType.F16) throw new IllegalStateException("storage is " + dtype + ", not BF16/F16");
-        return (short[]) data;
+    // ---------------------------------------------------------------- placement and coherence
+
+    /** Where ops on this storage run (the data itself may be on either side, moved on demand). */
+    public Device home() { return home; }
+
+    /** Changes where ops on this storage run; data follows lazily. Returns this. */
+    public synchronized Storage setHome(Device d) {
+        if (d == Device.CUDA && !Cuda.available()) throw new IllegalStateException("cannot place a tensor on CUDA: " + Cuda.status());
+        home = d;
+        return this;
     }
-    public long[] longs() { check(DType.I64); return (long[]) data; }
-    public int[] ints() { check(DType.I32); return (int[]) data; }
-    public byte[] bytes() {
+
+    public synchronized boolean hostValid() { return hostValid; }
+    public synchronized boolean deviceValid() { return deviceValid; }
+
+    private Object host(boolean forWrite) {
+        if (!hostValid) {
+            if (data == null) data = newArray(dtype, length);
+            if (device != null && deviceValid) {
+                Cuda.context().synchronize();
+                Cuda.context().staging().download(device.ptr(), data, 0, length, dtype + "[" + length + "] read on the host");
+            }
+            hostValid = true;
+        }
+        if (forWrite) deviceValid = false;
+        return data;
+    }
+
+    /** The host array for reading only (downloads when the device copy is newer; keeps it valid). */
+    public synchronized Object readArray() { return host(false); }
+
+    /** The device copy, made current (uploads when the host copy is newer), for kernels that READ it. */
+    public synchronized DeviceBuffer deviceForRead() {
+        ensureDevice();
+        if (!deviceValid) {
+            Cuda.context().staging().upload(device.ptr(), host(false), 0, length, dtype + "[" + length + "] used on the GPU");
+            deviceValid = true;
+        }
+        return device;
+    }
+
+    /** The device copy for kernels that WRITE it (and possibly read it first): the host copy becomes stale. */
+    public synchronized DeviceBuffer deviceForWrite(boolean alsoRead) {
+        if (alsoRead) deviceForRead();
+        else ensureDevice();
+        deviceValid = true;
+        hostValid = false;
+        return device;
+    }
+
+    private void ensureDevice() {
+        if (device == null) device = Cuda.context().alloc((long) Math.max(1, length) * dtype.bytes).bindTo(this);
+    }
+
+    // ---------------------------------------------------------------- host arrays (may be written)
+
+    public synchronized float[] floats() { check(DType.F32); return (float[]) host(true); }
+    public synchronized double[] doubles() { check(DType.F64); return (double[]) host(true); }
+    public synchronized short[] halves() {
+        if (dtype != DType.BF16 && dtype != DType.F16) throw new IllegalStateException("storage is " + dtype + ", not BF16/F16");
+        return (short[]) host(true);
+    }
+    public synchronized long[] longs() { check(DType.I64); return (long[]) host(true); }
+    public synchronized int[] ints() { check(DType.I32); return (int[]) host(true); }
+    public synchronized byte[] bytes() {
         if (dtype != DType.BOOL && dtype != DType.U8) throw new IllegalStateException("storage is " + dtype + ", not BOOL/U8");
-        return (byte[]) data;
+        return (byte[]) host(true);
     }
 
     /** Element i as a double, whatever the dtype (slow path for tests, printing and conversion). */
     public double get(int i) {
+        Object d;
+        synchronized (this) { d = host(false); }
         return switch (dtype) {
-            case F32 -> ((float[]) data)[i];
-            case F64 -> ((double[]) data)[i];
-            case BF16 -> Float.intBitsToFloat((((short[]) data)[i] & 0xffff) << 16);
-            case F16 -> Float.float16ToFloat(((short[]) data)[i]);
-            case I64 -> ((long[]) data)[i];
-            case I32 -> ((int[]) data)[i];
-            case U8 -> ((byte[]) data)[i] & 0xff;
-            case BOOL -> ((byte[]) data)[i] != 0 ? 1 : 0;
+            case F32 -> ((float[]) d)[i];
+            case F64 -> ((double[]) d)[i];
+            case BF16 -> Float.intBitsToFloat((((short[]) d)[i] & 0xffff) << 16);
+            case F16 -> Float.float16ToFloat(((short[]) d)[i]);
+            case I64 -> ((long[]) d)[i];
+            case I32 -> ((int[]) d)[i];
+            case U8 -> ((byte[]) d)[i] & 0xff;
+            case BOOL -> ((byte[]) d)[i] != 0 ? 1 : 0;
         };
     }
 
     /** Sets element i from a double (rounds to the storage type; BF16 rounds to nearest even). */
     public void set(int i, double v) {
+        Object d;
+        synchronized (this) { d = host(true); }
         switch (dtype) {
-            case F32 -> ((float[]) data)[i] = (float) v;
-            case F64 -> ((double[]) data)[i] = v;
-            case BF16 -> ((short[]) data)[i] = Half.f32ToBf16((float) v);
-            case F16 -> ((short[]) data)[i] = Float.floatToFloat16((float) v);
-            case I64 -> ((long[]) data)[i] = (long) v;
-            case I32 -> ((int[]) data)[i] = (int) v;
-            case U8 -> ((byte[]) data)[i] = (byte) (int) v;
-            case BOOL -> ((byte[]) data)[i] = (byte) (v != 0 ? 1 : 0);
+            case F32 -> ((float[]) d)[i] = (float) v;
+            case F64 -> ((double[]) d)[i] = v;
+            case BF16 -> ((short[]) d)[i] = Half.f32ToBf16((float) v);
+            case F16 -> ((short[]) d)[i] = Float.floatToFloat16((float) v);
+            case I64 -> ((long[]) d)[i] = (long) v;
+            case I32 -> ((int[]) d)[i] = (int) v;
+            case U8 -> ((byte[]) d)[i] = (byte) (int) v;
+            case BOOL -> ((byte[]) d)[i] = (byte) (v != 0 ? 1 : 0);
         }
     }
 

@@ -10,7 +10,7 @@ final class StridedCopy {
         int[] shape = src.shape(), st = src.strides();
         DType sd = src.dtype(), dd = dst.dtype();
         if (sd == dd && src.isContiguous()) {
-            System.arraycopy(array(src.storage()), src.offset(), array(dst.storage()), dst.offset(), n);
+            System.arraycopy(src.storage().readArray(), src.offset(), array(dst.storage()), dst.offset(), n);
             return;
         }
         // odometer over the source view; the destination is contiguous
@@ -19,12 +19,13 @@ final class StridedCopy {
         int so = src.offset(), d = dst.offset();
         int inner = rank == 0 ? 1 : shape[rank - 1], innerStride = rank == 0 ? 0 : st[rank - 1];
         Storage s = src.storage(), t = dst.storage();
+        Object sa = s.readArray(), ta = array(t);
         for (int done = 0; done < n; done += inner) {
             if (sd == DType.F32 && dd == DType.F32) {
-                float[] a = s.floats(), b = t.floats();
+                float[] a = (float[]) sa, b = (float[]) ta;
                 for (int i = 0, p = so; i < inner; i++, p += innerStride) b[d + i] = a[p];
             } else if (sd == DType.F64 && dd == DType.F64) {
-                double[] a = s.doubles(), b = t.doubles();
+                double[] a = (double[]) sa, b = (double[]) ta;
                 for (int i = 0, p = so; i < inner; i++, p += innerStride) b[d + i] = a[p];
             } else {
                 for (int i = 0, p = so; i < inner; i++, p += innerStride) t.set(d + i, s.get(p));

@@ -13,19 +13,13 @@ public final class Tensor {
     private final int[] shape;
     private final int[] strides;
     private final int offset;
-    private final Device device;
 
     public Tensor(Storage storage, int[] shape, int[] strides, int offset) {
-        this(storage, shape, strides, offset, Device.CPU);
-    }
-
-    public Tensor(Storage storage, int[] shape, int[] strides, int offset, Device device) {
         if (shape.length != strides.length) throw new IllegalArgumentException("shape and strides differ in rank");
         this.storage = storage;
         this.shape = shape.clone();
         this.strides = strides.clone();
         this.offset = offset;
-        this.device = device;
     }
 
     // ---------------------------------------------------------------- factories
@@ -94,7 +88,28 @@ public final class Tensor {
 
     public Storage storage() { return storage; }
     public DType dtype() { return storage.dtype(); }
-    public Device device() { return device; }
+    /** Where ops on this tensor run: its storage's home (data moves between host and GPU lazily). */
+    public Device device() { return storage.home(); }
+
+    /**
+     * A tensor whose ops run on {@code d}: this one when already there, else a contiguous copy placed there
+     * (its data moves on first use). To move a model's parameters in place use {@link #moveTo}.
+     */
+    public Tensor to(Device d) {
+        if (d == device()) return this;
+        Tensor c = copy();
+        c.storage.setHome(d);
+        return c;
+    }
+
+    /** Re-homes this tensor's storage (and so every view of it) on {@code d}, in place; returns this. */
+    public Tensor moveTo(Device d) {
+        storage.setHome(d);
+        return this;
+    }
+
+    /** Shorthand for {@code to(Device.CUDA)}. */
+    public Tensor cuda() { return to(Device.CUDA); }
     public int[] shape() { return shape.clone(); }
     public int[] strides() { return strides.clone(); }
     public int offset() { return offset; }
@@ -163,14 +178,14 @@ public final class Tensor {
     public float[] toFloatArray() {
         Tensor c = to(DType.F32).contiguous();
         float[] out = new float[c.numel()];
-        System.arraycopy(c.f32(), c.offset, out, 0, out.length);
+        System.arraycopy((float[]) c.storage.readArray(), c.offset, out, 0, out.length);
         return out;
     }
 
     public double[] toDoubleArray() {
         Tensor c = to(DType.F64).contiguous();
         double[] out = new double[c.numel()];
-        System.arraycopy(c.f64(), c.offset, out, 0, out.length);
+        System.arraycopy((double[]) c.storage.readArray(), c.offset, out, 0, out.length);
         return out;
     }
 
@@ -194,7 +209,7 @@ public final class Tensor {
         if (Shape.numel(ns) != numel())
             throw new IllegalArgumentException("cannot reshape " + Shape.str(shape) + " (" + numel() + " elements) to " + Arrays.toString(newShape));
         Tensor c = contiguous();
-        return new Tensor(c.storage, ns, Shape.contiguousStrides(ns), c.offset, device);
+        return new Tensor(c.storage, ns, Shape.contiguousStrides(ns), c.offset);
     }
 
     public Tensor flatten() { return reshape(numel()); }
@@ -210,7 +225,7 @@ public final class Tensor {
             ns[i] = shape[a];
             st[i] = strides[a];
         }
-        return new Tensor(storage, ns, st, offset, device);
+        return new Tensor(storage, ns, st, offset);
     }
 
     public Tensor transpose(int a, int b) {
@@ -234,7 +249,7 @@ public final class Tensor {
         int[] ns = shape.clone(), st = strides.clone();
         ns[a] = (end - start + step - 1) / step;
         st[a] = strides[a] * step;
-        return new Tensor(storage, ns, st, offset + start * strides[a], device);
+        return new Tensor(storage, ns, st, offset + start * strides[a]);
     }
 
     public Tensor slice(int axis, int start, int end) { return slice(axis, start, end, 1); }
@@ -250,7 +265,7 @@ public final class Tensor {
             ns[j] = shape[i];
             st[j++] = strides[i];
         }
-        return new Tensor(storage, ns, st, offset + index * strides[a], device);
+        return new Tensor(storage, ns, st, offset + index * strides[a]);
     }
 
     public Tensor unsqueeze(int axis) {
@@ -266,7 +281,7 @@ public final class Tensor {
                 st[i] = strides[j++];
             }
         }
-        return new Tensor(storage, ns, st, offset, device);
+        return new Tensor(storage, ns, st, offset);
     }
 
     public Tensor squeeze(int axis) {
@@ -287,22 +302,18 @@ public final class Tensor {
             else if (d == 1) st[i] = 0;
             else throw new IllegalArgumentException("cannot expand " + Shape.str(shape) + " to " + Arrays.toString(target));
         }
-        return new Tensor(storage, target, st, offset, device);
+        return new Tensor(storage, target, st, offset);
     }
 
     /** This view's data in a fresh row-major storage, or this tensor itself when already contiguous. */
     public Tensor contiguous() {
         if (isContiguous()) return this;
-        Tensor out = zeros(dtype(), shape);
-        copyInto(out);
-        return out;
+        return copy();
     }
 
-    /** A fresh contiguous copy (always copies). */
+    /** A fresh contiguous copy (always copies), made where this tensor lives. */
     public Tensor copy() {
-        Tensor out = zeros(dtype(), shape);
-        copyInto(out);
-        return out;
+        return Backends.select("copy", this).copy(this);
     }
 
     /** Copies this view's elements into {@code dst} (same shape, contiguous), converting dtype when needed. */

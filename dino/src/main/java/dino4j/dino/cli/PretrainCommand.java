@@ -46,6 +46,7 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--eval-every", paramLabel = "S", description = "k-NN evaluation every S steps (default: at the end only for short runs)") Long evalEvery;
     @Option(names = "--checkpoint-every", paramLabel = "S", description = "checkpoint every S steps (default: ${DEFAULT-VALUE})") long checkpointEvery = 50;
     @Option(names = "--workers", description = "data-loading threads (default: ${DEFAULT-VALUE})") int workers = 2;
+    @Option(names = "--device", description = "auto (the GPU when CUDA and our kernels are there), cpu or cuda (default: ${DEFAULT-VALUE})") String device = "auto";
     @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})") long seed = 0;
 
     @Override public Integer call() throws Exception {
@@ -89,6 +90,7 @@ final class PretrainCommand implements Callable<Integer> {
                 t.loadBackboneWeights(fromWeights);
                 System.out.println("backbone initialised from " + fromWeights + " (heads new)");
             }
+            t.placeOn(DeviceChoice.resolve(device));
             String header = String.format("pretrain %s (%,d params): %d images from %s, batch %d, %d steps, crops %d + %d×%d, out %s",
                     cfg.model, cfg.vit.parameterCount(), train.size(), dataPath, cfg.batch, cfg.steps, cfg.globalSize, cfg.nLocal, cfg.localSize, out);
             System.out.println(header);

@@ -17,6 +17,7 @@ import dino4j.nn.optim.ParamGroup;
 import dino4j.nn.optim.ParamGroups;
 import dino4j.nn.optim.Schedules;
 import dino4j.tensor.OpTimeline;
+import dino4j.tensor.Device;
 import dino4j.tensor.Tensor;
 
 import java.io.IOException;
@@ -56,6 +57,21 @@ public final class SslTrainer implements AutoCloseable {
     private int nanStreak;
     private final long startNanos = System.nanoTime();
     private long imagesSeen;
+    private Device device = Device.CPU;
+
+    /**
+     * Runs the step's math on {@code d}: student and teacher (parameters, buffers) move there in place, batches
+     * are sent there as they arrive. Call after {@link #restore} or weight loading.
+     */
+    public void placeOn(Device d) {
+        device = d;
+        student.to(d);
+        teacher.to(d);
+    }
+
+    public Device device() { return device; }
+
+    private Tensor onDevice(Tensor t) { return t == null || device == Device.CPU ? t : t.to(device); }
 
     /**
      * @param data   unlabelled training images
@@ -163,10 +179,11 @@ public final class SslTrainer implements AutoCloseable {
         // randomness inside the step (drop path, RoPE rescale) is a function of (seed, step): resumable
         student.backbone.trainRng = new Random(cfg.seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L + 7);
 
+        Tensor globals = onDevice(b.globals());
         // ---- teacher: global crops, no masks, eval mode, no grad
         Tensor teacherCls, teacherPatchTargets = null;
         try (var g = Grad.noGrad()) {
-            var tf = teacher.backbone.forwardFeatures(Var.constant(b.globals()));
+            var tf = teacher.backbone.forwardFeatures(Var.constant(globals));
             Tensor logits = teacher.dinoHead.forward(tf.clsToken()).data();
             teacherCls = Losses.sinkhornKnopp(logits, tt).reshape(2, B, -1);
             if (maskIdx.length > 0) {
@@ -177,10 +194,10 @@ public final class SslTrainer implements AutoCloseable {
         }
 
         // ---- student: masked global crops + local crops
-        var gf = student.backbone.forwardFeatures(Var.constant(b.globals()), b.masks());
+        var gf = student.backbone.forwardFeatures(Var.constant(globals), b.masks());
         Var cls = gf.clsToken();
         if (nL > 0) {
-            var lf = student.backbone.forwardFeatures(Var.constant(b.locals()));
+            var lf = student.backbone.forwardFeatures(Var.constant(onDevice(b.locals())));
             cls = F.cat(0, cls, lf.clsToken());
         }
         Var logits = F.reshape(student.dinoHead.forward(cls), 2 + nL, B, -1);

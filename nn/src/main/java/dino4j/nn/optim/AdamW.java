@@ -3,6 +3,7 @@ package dino4j.nn.optim;
 import dino4j.kernels.OptimizerKernels;
 import dino4j.nn.Parameter;
 import dino4j.tensor.DType;
+import dino4j.tensor.Ops;
 import dino4j.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -92,17 +93,10 @@ public final class AdamW {
         int n = param.numel();
         if (s.step > Integer.MAX_VALUE) throw new IllegalStateException("step count overflow");
         int step = (int) s.step;
-        if (param.dtype() == DType.F32) {
-            Tensor g = grad.to(DType.F32);
-            OptimizerKernels.adamw(n, param.f32(), param.offset(), g.f32(), g.offset(), s.m.f32(), 0, s.v.f32(), 0,
-                    (float) lr, (float) beta1, (float) beta2, (float) eps, (float) wd, step);
-        } else if (param.dtype() == DType.F64) {
-            Tensor g = grad.to(DType.F64);
-            OptimizerKernels.adamw(n, param.f64(), param.offset(), g.f64(), g.offset(), s.m.f64(), 0, s.v.f64(), 0,
-                    lr, beta1, beta2, eps, wd, step);
-        } else {
+        if (param.dtype() != DType.F32 && param.dtype() != DType.F64)
             throw new IllegalStateException("AdamW updates F32 or F64 parameters, got " + param.dtype());
-        }
+        // one fused pass on whichever backend holds the parameter (CPU kernel or CUDA kernel)
+        Ops.adamw(param, grad.to(param.dtype()).contiguous(), s.m, s.v, lr, beta1, beta2, eps, wd, step);
         s.m.bumpVersion();
         s.v.bumpVersion();
     }

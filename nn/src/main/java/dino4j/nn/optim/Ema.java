@@ -4,6 +4,7 @@ import dino4j.autograd.Grad;
 import dino4j.kernels.OptimizerKernels;
 import dino4j.nn.Parameter;
 import dino4j.tensor.DType;
+import dino4j.tensor.Ops;
 import dino4j.tensor.Tensor;
 
 import java.util.Arrays;
@@ -41,16 +42,9 @@ public final class Ema {
                     throw new IllegalArgumentException("EMA: parameter " + k + " (" + teacher.get(k).name() + ") has shape "
                             + Arrays.toString(t.shape()) + " in the teacher, " + Arrays.toString(s.shape()) + " in the student");
                 if (!t.isContiguous()) throw new IllegalStateException("EMA: teacher parameter is not contiguous");
-                int n = t.numel(), to = t.offset();
-                if (t.dtype() == DType.F32) {
-                    Tensor s32 = s.to(DType.F32);
-                    OptimizerKernels.ema(n, t.f32(), to, s32.f32(), s32.offset(), (float) momentum);
-                } else if (t.dtype() == DType.F64) {
-                    Tensor s64 = s.to(DType.F64);
-                    OptimizerKernels.ema(n, t.f64(), to, s64.f64(), s64.offset(), momentum);
-                } else {
+                if (t.dtype() != DType.F32 && t.dtype() != DType.F64)
                     throw new IllegalStateException("EMA: teacher dtype " + t.dtype() + " not supported");
-                }
+                Ops.ema(t, s.to(t.dtype()), momentum);
                 t.bumpVersion();
             }
         }

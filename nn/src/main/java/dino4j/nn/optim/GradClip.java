@@ -1,7 +1,10 @@
 package dino4j.nn.optim;
 
 import dino4j.nn.Parameter;
+import dino4j.kernels.BinaryOp;
 import dino4j.tensor.DType;
+import dino4j.tensor.Device;
+import dino4j.tensor.Ops;
 import dino4j.tensor.Tensor;
 
 import java.util.List;
@@ -16,7 +19,9 @@ public final class GradClip {
         for (Parameter p : params) {
             Tensor g = p.grad();
             if (g == null) continue;
-            if (g.dtype() == DType.F32 && g.isContiguous()) {
+            if (g.device() == Device.CUDA) {
+                ss += Ops.sumAll(Ops.binary(BinaryOp.MUL, g, g)).item();   // stays on the GPU but for one scalar
+            } else if (g.dtype() == DType.F32 && g.isContiguous()) {
                 float[] a = g.f32();
                 for (int i = g.offset(), e = g.offset() + g.numel(); i < e; i++) ss += (double) a[i] * a[i];
             } else {
@@ -38,6 +43,10 @@ public final class GradClip {
             for (Parameter p : params) {
                 Tensor g = p.grad();
                 if (g == null) continue;
+                if (g.device() == Device.CUDA) {
+                    p.setGrad(Ops.binary(BinaryOp.MUL, g, Tensor.scalar(coef).to(g.dtype())));
+                    continue;
+                }
                 Tensor c = g.contiguous();
                 if (c != g) { p.setGrad(c); g = c; }
                 if (g.dtype() == DType.F32) {

@@ -1,0 +1,334 @@
+package dino4j.bench;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dino4j.autograd.F;
+import dino4j.autograd.Var;
+import dino4j.dino.model.DinoVisionTransformer;
+import dino4j.dino.model.VitConfig;
+import dino4j.kernels.AttentionCuda;
+import dino4j.kernels.CublasGemm;
+import dino4j.kernels.GemmCuda;
+import dino4j.kernels.GramCuda;
+import dino4j.kernels.SinkhornCuda;
+import dino4j.nn.Linear;
+import dino4j.nn.Module;
+import dino4j.nn.Parameter;
+import dino4j.nn.optim.AdamW;
+import dino4j.nn.optim.ParamGroup;
+import dino4j.runtime.Cublas;
+import dino4j.runtime.Cuda;
+import dino4j.runtime.CudaContext;
+import dino4j.runtime.CudaModules;
+import dino4j.runtime.DeviceBuffer;
+import dino4j.runtime.Transfers;
+import dino4j.tensor.CudaBackend;
+import dino4j.tensor.Device;
+import dino4j.tensor.Tensor;
+import jcuda.driver.CUdeviceptr;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The benchmark half of bench/gpu/check.sh: on the GPU machine, times our kernels and one ViT-S/16 training
+ * step beside cuBLAS (where JCublas loads) and beside the PyTorch peer's numbers (bench/gpu/torch_peer.py,
+ * same shapes, same GPU), and writes one markdown report. Every section runs even if an earlier one failed.
+ */
+public final class GpuCheck {
+    private final StringBuilder md = new StringBuilder();
+    private final JsonObject torch;
+    private final CudaContext c;
+
+    private GpuCheck(JsonObject torch, CudaContext c) {
+        this.torch = torch;
+        this.c = c;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path out = Path.of("bench/results/gpu-check.md"), torchJson = null, tests = null;
+        String sections = "header,gemm,attention,losses,train";
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--out" -> out = Path.of(args[++i]);
+                case "--torch" -> torchJson = Path.of(args[++i]);
+                case "--tests" -> tests = Path.of(args[++i]);
+                case "--sections" -> sections = args[++i];
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + " (--out FILE.md --torch PEER.json --tests TESTS.log --sections header,gemm,attention,losses,train)");
+            }
+        }
+        JsonObject peer = torchJson != null && Files.exists(torchJson) ? JsonParser.parseString(Files.readString(torchJson)).getAsJsonObject() : new JsonObject();
+        System.out.println(Cuda.status());
+        if (!Cuda.available()) {
+            Files.writeString(out, "# GPU check\n\n" + Cuda.status() + "\n");
+            System.exit(3);
+        }
+        GpuCheck g = new GpuCheck(peer, Cuda.context());
+        // each section may run in its own JVM (check.sh does so): a kernel fault poisons its CUDA context only
+        for (String sec : sections.split(",")) {
+            switch (sec.trim()) {
+                case "header" -> g.header(tests);
+                case "gemm" -> g.section("GEMM", g::gemm);
+                case "attention" -> g.section("Attention", g::attention);
+                case "losses" -> g.section("Gram loss and Sinkhorn-Knopp", g::losses);
+                case "train" -> g.section("ViT-S/16 training step", g::trainStep);
+                default -> throw new IllegalArgumentException("unknown section " + sec);
+            }
+        }
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, g.md.toString(), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        System.out.println();
+        System.out.println(g.md);
+        System.out.println("report: " + out);
+    }
+
+    private interface Section { void run() throws Exception; }
+
+    private void section(String name, Section s) {
+        long t0 = System.nanoTime();
+        try {
+            s.run();
+        } catch (Throwable e) {
+            e.printStackTrace();
+            md.append("\n**").append(name).append(" failed:** `").append(e).append("`\n");
+        }
+        System.out.printf("[gpu check] %s: %.1f s%n", name, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private void line(String fmt, Object... a) { md.append(a.length == 0 ? fmt : String.format(Locale.ROOT, fmt, a)).append('\n'); }
+
+    private void header(Path tests) throws IOException {
+        line("# GPU check, %s", java.time.LocalDate.now());
+        line("");
+        line("Produced by `bench/gpu/check.sh run` (bundle from `bench/gpu/check.sh bundle`); PyTorch numbers from `bench/gpu/torch_peer.py` on the same GPU in the same run.");
+        line("");
+        line("| | |");
+        line("|---|---|");
+        line("| device | %s |", c.describe());
+        line("| JCuda driver API | loaded (JCuda 12.6.0) |");
+        line("| cuBLAS via JCublas | %s |", Cublas.status());
+        line("| kernels compiled by | %s |", resource("MANIFEST.nvcc").trim());
+        line("| PyTorch peer | %s |", torch.has("torch") ? torch.get("torch").getAsString() + " (CUDA " + torch.get("cuda").getAsString() + ")" : "not run");
+        line("| Java | %s |", Runtime.version());
+        if (tests != null && Files.exists(tests)) {
+            String log = Files.readString(tests);
+            List<String> counts = new ArrayList<>();
+            Matcher m = Pattern.compile("\\[\\s*(\\d+) (tests (successful|failed|skipped|aborted|found))\\s*]").matcher(log);
+            while (m.find()) counts.add(m.group(1) + " " + m.group(2));
+            line("| gpu-tagged tests | %s |", String.join(", ", counts));
+            List<String> failed = new ArrayList<>();
+            for (String l : log.split("\n")) if (l.contains("✘")) failed.add(l.trim());
+            if (!failed.isEmpty()) {
+                line("");
+                line("Failed tests:");
+                line("```");
+                failed.stream().limit(40).forEach(md::append);
+                line("\n```");
+            }
+        }
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = GpuCheck.class.getClassLoader().getResourceAsStream(CudaModules.DIR + name)) {
+            return in == null ? "?" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private DeviceBuffer random(long n, long seed) {
+        float[] a = new float[(int) n];
+        long s = seed * 0x9E3779B97F4A7C15L + 1;
+        for (int i = 0; i < a.length; i++) {
+            s = s * 6364136223846793005L + 1442695040888963407L;
+            a[i] = ((s >>> 40) / (float) (1 << 24)) * 2f - 1f;
+        }
+        DeviceBuffer b = c.alloc(4L * n);
+        c.staging().upload(b.ptr(), a, 0, a.length, "bench input");
+        return b;
+    }
+
+    private DeviceBuffer randomBf16(long n, long seed) {
+        short[] a = new short[(int) n];
+        Random r = new Random(seed);
+        for (int i = 0; i < a.length; i++) a[i] = (short) (Float.floatToIntBits((float) r.nextGaussian()) >>> 16);
+        DeviceBuffer b = c.alloc(2L * n);
+        c.staging().upload(b.ptr(), a, 0, a.length, "bench input");
+        return b;
+    }
+
+    /** Median milliseconds of reps timed runs after warm-up runs. */
+    private double median(Runnable r, int warm, int reps) {
+        for (int i = 0; i < warm; i++) r.run();
+        c.synchronize();
+        double[] t = new double[reps];
+        for (int i = 0; i < reps; i++) t[i] = c.time(r);
+        Arrays.sort(t);
+        return t[reps / 2];
+    }
+
+    private Double peer(String... path) {
+        JsonElement e = torch;
+        for (String p : path) {
+            if (e == null || !e.isJsonObject() || !e.getAsJsonObject().has(p)) return null;
+            e = e.getAsJsonObject().get(p);
+        }
+        return e != null && e.isJsonPrimitive() ? e.getAsDouble() : null;
+    }
+
+    private static String f(Double v) { return v == null ? "–" : String.format(Locale.ROOT, "%.1f", v); }
+    private static String f2(Double v) { return v == null ? "–" : String.format(Locale.ROOT, "%.2f", v); }
+
+    // ------------------------------------------------------------------ sections
+
+    private void gemm() {
+        line("");
+        line("## GEMM (TFLOP/s, C = A·B, row-major, fp32 output; median of timed runs)");
+        line("");
+        line("| M×N×K | precision | ours | cuBLAS (JCublas) | PyTorch | ours / PyTorch |");
+        line("|---|---|---|---|---|---|");
+        int[][] shapes = {{2048, 2048, 2048}, {4096, 4096, 4096}, {8192, 8192, 8192}, {12864, 1152, 384}, {12864, 384, 1536}, {12864, 1536, 384}};
+        boolean cublas = CublasGemm.available();
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2];
+            double flop = 2.0 * m * n * k;
+            int reps = flop > 2e11 ? 5 : 15;
+            DeviceBuffer a = random((long) m * k, 1), b = random((long) k * n, 2), cc = c.alloc(4L * m * n);
+            for (GemmCuda.Precision p : GemmCuda.Precision.values()) {
+                double ms = median(() -> GemmCuda.gemm(c, p, false, false, m, n, k, 1f, a.ptr(), k, 0, b.ptr(), n, 0, 0f, cc.ptr(), n, 0, 1, null), 2, reps);
+                Double cb = null;
+                if (cublas && p != GemmCuda.Precision.BF16)
+                    cb = flop / median(() -> CublasGemm.gemm(c, p, false, false, m, n, k, 1f, a.ptr(), k, 0, b.ptr(), n, 0, 0f, cc.ptr(), n, 0, 1, null), 2, reps) / 1e9;
+                Double pt = peer("gemm", m + "x" + n + "x" + k + "/" + p.name().toLowerCase());
+                double ours = flop / ms / 1e9;
+                line("| %d×%d×%d | %s | %.1f | %s | %s | %s |", m, n, k, p, ours, f(cb), f(pt), pt == null ? "–" : f2(ours / pt));
+            }
+            a.release(); b.release(); cc.release();
+        }
+        line("");
+        line("BF16 rows: ours rounds fp32 inputs to bf16 while loading tiles; PyTorch multiplies bf16 tensors.");
+    }
+
+    private void attention() {
+        line("");
+        line("## Attention forward / backward (head_dim 64; TFLOP/s counting 4·B·H·N²·64 forward, 2.5× that backward)");
+        line("");
+        line("| B×H×N | ours fwd | ours bwd | PyTorch SDPA fp32 fwd | bwd | PyTorch SDPA bf16 fwd | bwd | ours / PyTorch fp32 (fwd, bwd) |");
+        line("|---|---|---|---|---|---|---|---|");
+        int[][] shapes = {{64, 6, 201}, {64, 12, 201}, {64, 16, 201}, {64, 6, 1029}, {16, 12, 1029}, {16, 16, 1029}};
+        for (int[] s : shapes) {
+            int B = s[0], H = s[1], N = s[2], Dh = 64, D = H * Dh;
+            double flop = 4.0 * B * H * (double) N * N * Dh;
+            DeviceBuffer qkv = random((long) B * N * 3 * D, 3), o = c.alloc(4L * B * N * D), lse = c.alloc(4L * B * H * N);
+            DeviceBuffer go = random((long) B * N * D, 4), g = c.alloc(4L * B * N * 3 * D);
+            CUdeviceptr q = qkv.ptr(), k = qkv.at(4L * D), v = qkv.at(8L * D);
+            float scale = (float) (1 / Math.sqrt(Dh));
+            Runnable fwd = () -> AttentionCuda.forward(c, B, H, N, Dh, scale, q, k, v, N * 3 * D, 3 * D, Dh, null, null, 0, o.ptr(), lse.ptr());
+            double fms = median(fwd, 2, 10);
+            double bms = median(() -> AttentionCuda.backward(c, B, H, N, Dh, scale, q, k, v, N * 3 * D, 3 * D, Dh, null, null, 0,
+                    o.ptr(), go.ptr(), lse.ptr(), g.ptr(), g.at(4L * D), g.at(8L * D)), 2, 10);
+            String key = B + "x" + H + "x" + N + "x64/";
+            Double pf = peer("attention", key + "fp32", "fwd_tflops"), pb = peer("attention", key + "fp32", "bwd_tflops");
+            Double hf = peer("attention", key + "bf16", "fwd_tflops"), hb = peer("attention", key + "bf16", "bwd_tflops");
+            double of = flop / fms / 1e9, ob = 2.5 * flop / bms / 1e9;
+            line("| %d×%d×%d | %.1f | %.1f | %s | %s | %s | %s | %s, %s |", B, H, N, of, ob, f(pf), f(pb), f(hf), f(hb),
+                    pf == null ? "–" : f2(of / pf), pb == null ? "–" : f2(ob / pb));
+            qkv.release(); o.release(); lse.release(); go.release(); g.release();
+        }
+        line("");
+        line("Ours: fused qkv layout [B, N, 3·H·64] as the model uses it, no RoPE (RoPE adds a few per cent).");
+    }
+
+    private void losses() {
+        line("");
+        line("## Gram loss and Sinkhorn-Knopp (ms, median)");
+        line("");
+        line("| op | shape | ours | PyTorch (eager ops) |");
+        line("|---|---|---|---|");
+        int[][] gram = {{32, 196, 384}, {8, 1024, 384}, {4, 4096, 384}};
+        for (int[] s : gram) {
+            int N = s[0], P = s[1], D = s[2];
+            long n = (long) N * P * D;
+            DeviceBuffer S = random(n, 5), T = random(n, 6), sh = c.alloc(4 * n), th = c.alloc(4 * n), sn = c.alloc(4L * N * P), tn = c.alloc(4L * N * P),
+                    loss = c.alloc(4), gs = c.alloc(4 * n);
+            double f = median(() -> GramCuda.forward(c, S.ptr(), T.ptr(), N, P, D, sh.ptr(), sn.ptr(), th.ptr(), tn.ptr(), loss.ptr()), 2, 10);
+            double fb = median(() -> {
+                GramCuda.forward(c, S.ptr(), T.ptr(), N, P, D, sh.ptr(), sn.ptr(), th.ptr(), tn.ptr(), loss.ptr());
+                GramCuda.backward(c, 1f, sh.ptr(), sn.ptr(), th.ptr(), tn.ptr(), N, P, D, gs.ptr(), null);
+            }, 2, 10);
+            String key = N + "x" + P + "x" + D;
+            line("| Gram forward | N×P×D = %s | %.3f | %s |", key, f, f2(peer("gram", key, "fwd_ms")));
+            line("| Gram forward+backward | %s | %.3f | %s |", key, fb, f2(peer("gram", key, "fwd_bwd_ms")));
+            for (DeviceBuffer b : new DeviceBuffer[]{S, T, sh, th, sn, tn, loss, gs}) b.release();
+        }
+        int[][] sk = {{256, 65536}, {1024, 65536}, {4096, 8192}};
+        for (int[] s : sk) {
+            int B = s[0], K = s[1];
+            DeviceBuffer x = random((long) B * K, 7), q = c.alloc(4L * B * K);
+            double ms = median(() -> SinkhornCuda.sinkhorn(c, x.ptr(), q.ptr(), B, K, 0.07f, B, 3), 2, 10);
+            line("| Sinkhorn-Knopp, 3 iterations | B×K = %d×%d | %.3f | %s |", B, K, ms, f2(peer("sinkhorn", B + "x" + K, "ms")));
+            x.release(); q.release();
+        }
+    }
+
+    private void trainStep() {
+        int batch = 64, reps = 10;
+        CudaBackend be = CudaBackend.install();
+        if (be == null) throw new IllegalStateException(Cuda.status());
+        line("");
+        line("## ViT-S/16 training step (224², batch %d: forward, cross-entropy on a linear head of the CLS token, backward, AdamW)", batch);
+        line("");
+        var model = new DinoVisionTransformer(VitConfig.preset("vits16"), new Random(0));
+        var head = new Linear(384, 1000, true, new Random(1));
+        model.train();
+        model.to(Device.CUDA);
+        head.to(Device.CUDA);
+        List<Parameter> params = new ArrayList<>(model.parameters());
+        params.addAll(head.parameters());
+        AdamW opt = new AdamW(List.of(new ParamGroup("all", params, 1.0, 1.0)));
+        Tensor x = Tensor.randn(new Random(2), batch, 3, 224, 224).cuda();
+        int[] labels = new Random(3).ints(batch, 0, 1000).toArray();
+        Runnable step = () -> {
+            var feats = model.forwardFeatures(Var.constant(x));
+            Var loss = F.crossEntropy(head.forward(feats.clsToken()), labels);
+            opt.zeroGrad();
+            loss.backward();
+            opt.step(1e-4, 0.05);
+        };
+        for (String prec : new String[]{"TF32", "FP32"}) {
+            be.setMatmulPrecision(GemmCuda.Precision.valueOf(prec));
+            for (int i = 0; i < 3; i++) step.run();
+            c.synchronize();
+            Transfers.reset();
+            double[] t = new double[reps];
+            for (int i = 0; i < reps; i++) {
+                long t0 = System.nanoTime();
+                step.run();
+                c.synchronize();
+                t[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            Arrays.sort(t);
+            double ours = batch / t[reps / 2] * 1000;
+            Double pt = peer("train_vits16_b64", prec.toLowerCase(), "images_per_s");
+            line("- matmul %s: **ours %.1f images/s** (median step %.1f ms), PyTorch eager %s: %s images/s%s; %s per %d steps",
+                    prec, ours, t[reps / 2], prec.toLowerCase(), f(pt), pt == null ? "" : String.format(Locale.ROOT, " (ratio %.2f)", ours / pt),
+                    Transfers.summary(), reps);
+        }
+        line("- %s", c.allocator().stats());
+        be.setMatmulPrecision(GemmCuda.Precision.TF32);
+    }
+}
