@@ -38,3 +38,33 @@ D4J_INLINE float blockMax(float v, float* scratch) {
     __syncthreads();
     return t;
 }
+
+// 16-byte alignment test for vectorised (float4) paths.
+D4J_INLINE bool aligned16(const void* p) {
+    return (reinterpret_cast<uintptr_t>(p) & 15) == 0;
+}
+
+// Java's Math.max / Math.min on floats: NaN wins, and +0 > -0 (AND / OR of the sign bits when equal).
+D4J_INLINE float jmax(float a, float b) {
+    if (a != a) return a;
+    if (b != b) return b;
+    if (a == b) return __int_as_float(__float_as_int(a) & __float_as_int(b));
+    return a > b ? a : b;
+}
+D4J_INLINE float jmin(float a, float b) {
+    if (a != a) return a;
+    if (b != b) return b;
+    if (a == b) return __int_as_float(__float_as_int(a) | __float_as_int(b));
+    return a < b ? a : b;
+}
+
+// One warp L2-normalises one row of D floats: xhat = x · (float)(1 / max(‖x‖, eps)), returns ‖x‖
+// (float sum of squares, like the CPU kernels of Gram and KoLeo).
+D4J_INLINE float l2NormalizeRowWarp(const float* __restrict__ xr, int D, double eps, float* __restrict__ hr, int lane) {
+    float ss = 0.f;
+    for (int k = lane; k < D; k += 32) ss = fmaf(xr[k], xr[k], ss);
+    float n = sqrtf(warpSum(ss));
+    float inv = (float)(1.0 / fmax((double)n, eps));
+    for (int k = lane; k < D; k += 32) hr[k] = xr[k] * inv;
+    return n;
+}

@@ -22,23 +22,8 @@ static __device__ __forceinline__ unsigned fastDiv(unsigned n, unsigned magic, i
     return (__umulhi(n, magic) + n) >> shift;
 }
 
-static __device__ __forceinline__ bool aligned16(const void* p) {
-    return (reinterpret_cast<uintptr_t>(p) & 15) == 0;
-}
 
-// Math.max / Math.min on floats: NaN wins, and +0 > -0 (AND / OR of the sign bits when equal).
-static __device__ __forceinline__ float jmax(float a, float b) {
-    if (a != a) return a;
-    if (b != b) return b;
-    if (a == b) return __int_as_float(__float_as_int(a) & __float_as_int(b));
-    return a > b ? a : b;
-}
-static __device__ __forceinline__ float jmin(float a, float b) {
-    if (a != a) return a;
-    if (b != b) return b;
-    if (a == b) return __int_as_float(__float_as_int(a) | __float_as_int(b));
-    return a < b ? a : b;
-}
+// aligned16, jmax and jmin live in common.cuh.
 
 // (float) Math.pow(x, y): C pow in double plus Java's two differences (pow(±1, ±inf) and pow(1, NaN) are NaN).
 static __device__ __forceinline__ float jpow(float x, float y) {

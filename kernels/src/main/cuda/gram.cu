@@ -26,13 +26,7 @@ extern "C" __global__ void __launch_bounds__(256)
 gram_normalize(const float* __restrict__ x, int rows, int D, double eps, float* __restrict__ xhat, float* __restrict__ norms) {
     int row = blockIdx.x * 8 + (threadIdx.x >> 5), lane = threadIdx.x & 31;
     if (row >= rows) return;
-    const float* xr = x + (size_t)row * D;
-    float ss = 0.f;
-    for (int k = lane; k < D; k += 32) ss = fmaf(xr[k], xr[k], ss);
-    float n = sqrtf(warpSum(ss));
-    float inv = (float)(1.0 / fmax((double)n, eps));
-    float* hr = xhat + (size_t)row * D;
-    for (int k = lane; k < D; k += 32) hr[k] = xr[k] * inv;
+    float n = l2NormalizeRowWarp(x + (size_t)row * D, D, eps, xhat + (size_t)row * D, lane);
     if (lane == 0) norms[row] = n;
 }
 

@@ -17,17 +17,8 @@ enum { K_SUM, K_MEAN, K_MAX };
 // Accumulator type of a kind: double for sums, float for max.
 template <int K> using Acc = std::conditional_t<K == K_MAX, float, double>;
 
-static __device__ __forceinline__ bool aligned16(const void* p) {
-    return (reinterpret_cast<uintptr_t>(p) & 15) == 0;
-}
 
-// Math.max on floats: NaN wins, +0 > -0 (AND of the bits when equal).
-static __device__ __forceinline__ float jmax(float a, float b) {
-    if (a != a) return a;
-    if (b != b) return b;
-    if (a == b) return __int_as_float(__float_as_int(a) & __float_as_int(b));
-    return a > b ? a : b;
-}
+// aligned16 and jmax live in common.cuh.
 
 template <int K> static __device__ __forceinline__ Acc<K> identity() {
     if constexpr (K == K_MAX) return -INFINITY;

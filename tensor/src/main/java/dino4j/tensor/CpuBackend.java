@@ -43,7 +43,7 @@ final class CpuBackend implements Backend {
         return t.toFloatArray();
     }
 
-    private static int[] concat(int[] a, int... b) {
+    static int[] concat(int[] a, int... b) {
         int[] r = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);
         return r;
@@ -150,7 +150,7 @@ final class CpuBackend implements Backend {
     }
 
     /** Storage offset of matrix i of t's batch dims broadcast to bshape. */
-    private static int[] batchOffsets(Tensor t, int[] bshape) {
+    static int[] batchOffsets(Tensor t, int[] bshape) {
         int r = bshape.length, lead = r - (t.dim() - 2);
         int[] sh = t.shape(), st = t.strides(), bst = new int[r];
         for (int i = lead; i < r; i++) bst[i] = sh[i - lead] == 1 ? 0 : st[i - lead];
@@ -172,7 +172,7 @@ final class CpuBackend implements Backend {
 
     // ---------------------------------------------------------------- reductions
 
-    private static int[] reducedShape(int[] sh, int axis, boolean keepdim) {
+    static int[] reducedShape(int[] sh, int axis, boolean keepdim) {
         if (keepdim) { int[] r = sh.clone(); r[axis] = 1; return r; }
         int[] r = new int[sh.length - 1];
         for (int i = 0, j = 0; i < sh.length; i++) if (i != axis) r[j++] = sh[i];
@@ -382,7 +382,7 @@ final class CpuBackend implements Backend {
 
     // ---------------------------------------------------------------- resize
 
-    private static ResizeKernels.Mode mode(String m) {
+    static ResizeKernels.Mode mode(String m) {
         return switch (m) {
             case "bilinear" -> ResizeKernels.Mode.BILINEAR;
             case "bicubic" -> ResizeKernels.Mode.BICUBIC;

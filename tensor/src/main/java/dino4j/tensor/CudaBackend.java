@@ -12,7 +12,6 @@ import dino4j.kernels.OptimizerCuda;
 import dino4j.kernels.ReduceCuda;
 import dino4j.kernels.ResidualCuda;
 import dino4j.kernels.ResizeCuda;
-import dino4j.kernels.ResizeKernels;
 import dino4j.kernels.RopeTable;
 import dino4j.kernels.SoftmaxCuda;
 import dino4j.kernels.UnaryOp;
@@ -188,18 +187,12 @@ public final class CudaBackend implements Backend {
         return new MatView(copy(t), false, Math.max(cols, 1));
     }
 
-    private static int[] concat(int[] a, int... b) {
-        int[] r = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, r, a.length, b.length);
-        return r;
-    }
-
     @Override public Tensor matmul(Tensor a, Tensor b) {
         int m = a.size(-2), k = a.size(-1), n = b.size(-1);
         int[] ba = Arrays.copyOf(a.shape(), a.dim() - 2), bb = Arrays.copyOf(b.shape(), b.dim() - 2);
         int[] bshape = Shape.broadcast(ba, bb);
         int batch = Shape.numel(bshape);
-        Tensor o = out(concat(bshape, m, n));
+        Tensor o = out(CpuBackend.concat(bshape, m, n));
         if (o.numel() == 0) return o;
         if (OpTimeline.ON) OpTimeline.addFlops(2L * batch * m * n * k);
         CUdeviceptr op = w(o);
@@ -211,7 +204,7 @@ public final class CudaBackend implements Backend {
             return o;
         }
         MatView A = matView(a), B = matView(b);
-        int[] offA = batchOffsets(A.t, bshape), offB = batchOffsets(B.t, bshape);
+        int[] offA = CpuBackend.batchOffsets(A.t, bshape), offB = CpuBackend.batchOffsets(B.t, bshape);
         int dA = batch > 1 ? offA[1] - offA[0] : 0, dB = batch > 1 ? offB[1] - offB[0] : 0;
         boolean uniform = true;
         for (int i = 1; i < batch && uniform; i++) uniform = offA[i] - offA[i - 1] == dA && offB[i] - offB[i - 1] == dB;
@@ -225,26 +218,6 @@ public final class CudaBackend implements Backend {
             GemmCuda.gemm(c, precision, A.trans, B.trans, m, n, k, 1f, pa.withByteOffset(4L * offA[i]), A.ld, 0,
                     pb.withByteOffset(4L * offB[i]), B.ld, 0, 0f, op.withByteOffset(4L * i * m * n), n, 0, 1, null);
         return o;
-    }
-
-    private static int[] batchOffsets(Tensor t, int[] bshape) {
-        int r = bshape.length, lead = r - (t.dim() - 2);
-        int[] sh = t.shape(), st = t.strides(), bst = new int[r];
-        for (int i = lead; i < r; i++) bst[i] = sh[i - lead] == 1 ? 0 : st[i - lead];
-        int batch = Shape.numel(bshape);
-        int[] offs = new int[batch], idx = new int[r];
-        int o = t.offset();
-        for (int i = 0; i < batch; i++) {
-            offs[i] = o;
-            for (int ax = r - 1; ax >= 0; ax--) {
-                idx[ax]++;
-                o += bst[ax];
-                if (idx[ax] < bshape[ax]) break;
-                o -= bst[ax] * bshape[ax];
-                idx[ax] = 0;
-            }
-        }
-        return offs;
     }
 
     @Override public Tensor linear(Tensor x, Tensor wt, Tensor bias) {
@@ -262,20 +235,13 @@ public final class CudaBackend implements Backend {
 
     // ---------------------------------------------------------------- reductions
 
-    private static int[] reducedShape(int[] sh, int axis, boolean keepdim) {
-        if (keepdim) { int[] r = sh.clone(); r[axis] = 1; return r; }
-        int[] r = new int[sh.length - 1];
-        for (int i = 0, j = 0; i < sh.length; i++) if (i != axis) r[j++] = sh[i];
-        return r;
-    }
-
     @Override public Tensor reduce(String kind, Tensor x, int axis, boolean keepdim) {
         int[] sh = x.shape();
         int len = sh[axis], outer = 1, inner = 1;
         for (int i = 0; i < axis; i++) outer *= sh[i];
         for (int i = axis + 1; i < sh.length; i++) inner *= sh[i];
         if (kind.equals("max") && len == 0) throw new IllegalArgumentException("max over an empty axis of " + Shape.str(sh));
-        Tensor xc = contig(x), o = out(reducedShape(sh, axis, keepdim));
+        Tensor xc = contig(x), o = out(CpuBackend.reducedShape(sh, axis, keepdim));
         if (o.numel() == 0) return o;
         if (len == 0) { ElementwiseCuda.fill(c, o.numel(), kind.equals("mean") ? Float.NaN : 0f, w(o)); return o; }
         ReduceCuda.reduce(c, kind, outer, len, inner, in(xc), w(o));
@@ -288,7 +254,7 @@ public final class CudaBackend implements Backend {
         for (int i = 0; i < axis; i++) outer *= sh[i];
         for (int i = axis + 1; i < sh.length; i++) inner *= sh[i];
         if (len == 0) throw new IllegalArgumentException("argmax over an empty axis of " + Shape.str(sh));
-        int[] os = reducedShape(sh, axis, keepdim);
+        int[] os = CpuBackend.reducedShape(sh, axis, keepdim);
         Tensor o = new Tensor(Storage.allocateOnDevice(DType.I64, Shape.numel(os)), os, Shape.contiguousStrides(os), 0);
         if (o.numel() > 0) ReduceCuda.argmax(c, outer, len, inner, in(contig(x)), o.storage().deviceForWrite(false).ptr());
         return o;
@@ -451,21 +417,13 @@ public final class CudaBackend implements Backend {
 
     // ---------------------------------------------------------------- resize
 
-    private static ResizeKernels.Mode mode(String m) {
-        return switch (m) {
-            case "bilinear" -> ResizeKernels.Mode.BILINEAR;
-            case "bicubic" -> ResizeKernels.Mode.BICUBIC;
-            default -> throw new IllegalArgumentException("resize mode must be bilinear or bicubic, got '" + m + "'");
-        };
-    }
-
     @Override public Tensor resize(Tensor xT, int oh, int ow, String mode, boolean antialias) {
         int[] sh = xT.shape();
         int H = sh[sh.length - 2], W = sh[sh.length - 1], P = H * W == 0 ? 0 : xT.numel() / (H * W);
         sh[sh.length - 2] = oh;
         sh[sh.length - 1] = ow;
         Tensor y = out(sh);
-        if (P > 0 && y.numel() > 0) ResizeCuda.resize(c, mode(mode), antialias, P, H, W, oh, ow, in(contig(xT)), w(y));
+        if (P > 0 && y.numel() > 0) ResizeCuda.resize(c, CpuBackend.mode(mode), antialias, P, H, W, oh, ow, in(contig(xT)), w(y));
         return y;
     }
 
@@ -477,7 +435,7 @@ public final class CudaBackend implements Backend {
         Tensor gx = out(sh);
         if (gx.numel() == 0) return gx;
         if (P == 0) ElementwiseCuda.fill(c, gx.numel(), 0f, w(gx));
-        else ResizeCuda.resizeBackward(c, mode(mode), antialias, P, h, wd, oh, ow, in(contig(gyT)), w(gx));
+        else ResizeCuda.resizeBackward(c, CpuBackend.mode(mode), antialias, P, h, wd, oh, ow, in(contig(gyT)), w(gx));
         return gx;
     }
 
