@@ -25,6 +25,7 @@ import dino4j.runtime.DeviceBuffer;
 import dino4j.runtime.Transfers;
 import dino4j.tensor.CudaBackend;
 import dino4j.tensor.Device;
+import dino4j.tensor.DeviceArena;
 import dino4j.tensor.Tensor;
 import jcuda.driver.CUdeviceptr;
 
@@ -303,11 +304,14 @@ public final class GpuCheck {
         Tensor x = Tensor.randn(new Random(2), batch, 3, 224, 224).cuda();
         int[] labels = new Random(3).ints(batch, 0, 1000).toArray();
         Runnable step = () -> {
-            var feats = model.forwardFeatures(Var.constant(x));
-            Var loss = F.crossEntropy(head.forward(feats.clsToken()), labels);
-            opt.zeroGrad();
-            loss.backward();
-            opt.step(1e-4, 0.05);
+            try (var arena = DeviceArena.open("bench step")) {
+                var feats = model.forwardFeatures(Var.constant(x));
+                Var loss = F.crossEntropy(head.forward(feats.clsToken()), labels);
+                opt.zeroGrad();
+                loss.backward();
+                opt.step(1e-4, 0.05);
+                opt.zeroGrad();
+            }
         };
         for (String prec : new String[]{"TF32", "FP32"}) {
             be.setMatmulPrecision(GemmCuda.Precision.valueOf(prec));
@@ -329,6 +333,14 @@ public final class GpuCheck {
                     Transfers.summary(), reps);
         }
         line("- %s", c.allocator().stats());
+        // one traced step: which code moves data between host and GPU (each upload also waits for the stream)
+        Transfers.startTally();
+        step.run();
+        c.synchronize();
+        var tally = Transfers.stopTally();
+        line("- transfers of one step by the code that caused them (count, bytes):");
+        for (var e : tally.subList(0, Math.min(12, tally.size())))
+            line("  - `%s`: %d, %,d B", e.getKey(), e.getValue()[0], e.getValue()[1]);
         be.setMatmulPrecision(GemmCuda.Precision.TF32);
     }
 }

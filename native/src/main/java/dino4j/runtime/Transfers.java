@@ -13,15 +13,39 @@ public final class Transfers {
     private static final AtomicLong uploads = new AtomicLong(), uploadBytes = new AtomicLong();
     private static final AtomicLong downloads = new AtomicLong(), downloadBytes = new AtomicLong();
 
+    private static volatile java.util.Map<String, long[]> tally;   // caller -> {count, bytes} while tracing
+
+    /** Starts counting transfers by the code that caused them (see {@link #tally()}); cheap enough for one step. */
+    public static void startTally() { tally = new java.util.concurrent.ConcurrentHashMap<>(); }
+
+    /** Stops counting and returns "direction caller" -> {count, bytes}, largest byte counts first. */
+    public static java.util.List<java.util.Map.Entry<String, long[]>> stopTally() {
+        var t = tally;
+        tally = null;
+        if (t == null) return java.util.List.of();
+        var l = new java.util.ArrayList<>(t.entrySet());
+        l.sort((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]));
+        return l;
+    }
+
+    private static void count(String dir, long bytes) {
+        var t = tally;
+        if (t == null) return;
+        long[] c = t.computeIfAbsent(dir + " " + caller(), k -> new long[2]);
+        synchronized (c) { c[0]++; c[1] += bytes; }
+    }
+
     static void upload(long bytes, String why) {
         uploads.incrementAndGet();
         uploadBytes.addAndGet(bytes);
+        count("upload", bytes);
         if (DEBUG) System.err.printf("dino4j cuda: upload   %,12d B  %s  at %s%n", bytes, why, caller());
     }
 
     static void download(long bytes, String why) {
         downloads.incrementAndGet();
         downloadBytes.addAndGet(bytes);
+        count("download", bytes);
         if (DEBUG) System.err.printf("dino4j cuda: download %,12d B  %s  at %s%n", bytes, why, caller());
     }
 

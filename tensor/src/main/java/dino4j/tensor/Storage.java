@@ -26,6 +26,7 @@ public final class Storage {
     private Device home = Device.CPU;
     private DeviceBuffer device;      // null until first used on the GPU
     private boolean hostValid = true, deviceValid = false;
+    private String releasedBy;        // set when a DeviceArena freed the only copy of the data
 
     private Storage(DType dtype, Object data, int length) {
         this.dtype = dtype;
@@ -55,6 +56,7 @@ public final class Storage {
         s.hostValid = false;
         s.device = Cuda.context().alloc((long) length * dtype.bytes).bindTo(s);
         s.deviceValid = true;
+        DeviceArena.register(s);
         return s;
     }
 
@@ -89,7 +91,26 @@ public final class Storage {
     public synchronized boolean hostValid() { return hostValid; }
     public synchronized boolean deviceValid() { return deviceValid; }
 
+    /**
+     * Frees the device copy now (called by {@link DeviceArena}). When the host copy is current nothing is
+     * lost; otherwise the data is gone and any later use throws, naming the arena.
+     */
+    synchronized void releaseDevice(String arena) {
+        if (device == null) return;
+        if (!hostValid) releasedBy = arena;
+        device.release();
+        device = null;
+        deviceValid = false;
+    }
+
+    private void checkLive() {
+        if (releasedBy != null)
+            throw new IllegalStateException("this tensor's data lived only on the GPU and was freed when DeviceArena '" + releasedBy
+                    + "' closed; read what you need (e.g. item(), toFloatArray()) inside the arena, or copy it out");
+    }
+
     private Object host(boolean forWrite) {
+        checkLive();
         if (!hostValid) {
             if (data == null) data = newArray(dtype, length);
             if (device != null && deviceValid) {
@@ -107,6 +128,7 @@ public final class Storage {
 
     /** The device copy, made current (uploads when the host copy is newer), for kernels that READ it. */
     public synchronized DeviceBuffer deviceForRead() {
+        checkLive();
         ensureDevice();
         if (!deviceValid) {
             Cuda.context().staging().upload(device.ptr(), host(false), 0, length, dtype + "[" + length + "] used on the GPU");
@@ -118,7 +140,10 @@ public final class Storage {
     /** The device copy for kernels that WRITE it (and possibly read it first): the host copy becomes stale. */
     public synchronized DeviceBuffer deviceForWrite(boolean alsoRead) {
         if (alsoRead) deviceForRead();
-        else ensureDevice();
+        else {
+            ensureDevice();
+            releasedBy = null;    // fully overwritten: live again
+        }
         deviceValid = true;
         hostValid = false;
         return device;

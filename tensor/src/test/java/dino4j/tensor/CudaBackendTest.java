@@ -177,4 +177,29 @@ class CudaBackendTest {
         float[] after = big.toFloatArray();
         for (int i = 0; i < 100; i++) assertEquals(i / 10 == 3 ? 7f : before[i], after[i], 0f, "element " + i);
     }
+
+    @Test void arenaFreesWhatWasBornInsideAndKeepsTheRest() {
+        Tensor param = rnd(256).cuda(), m = Tensor.zeros(256), v = Tensor.zeros(256);
+        Tensor grad = rnd(256).cuda();
+        float[] before = param.toFloatArray();
+        Tensor inside, readInside;
+        double sum;
+        try (var arena = DeviceArena.open("test")) {
+            inside = Ops.mulScalar(grad, 2);                       // born on the device
+            readInside = Ops.addScalar(grad, 1);
+            readInside.toFloatArray();                             // host copy made current inside
+            Ops.adamw(param, inside, m, v, 1e-2, 0.9, 0.999, 1e-8, 0.0, 1);   // in place on pre-arena tensors
+            sum = Ops.sumAll(inside).item();
+            assertTrue(arena.size() >= 3, "device-born storages are collected");
+        }
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, inside::toFloatArray);
+        assertTrue(e.getMessage().contains("DeviceArena 'test'"), e.getMessage());
+        assertEquals(256, readInside.toFloatArray().length, "a tensor whose host copy is current survives");
+        float[] after = param.toFloatArray(), mv = m.toFloatArray();
+        boolean changed = false;
+        for (int i = 0; i < 256; i++) changed |= after[i] != before[i];
+        assertTrue(changed, "the in-place update of a pre-arena parameter survives the arena");
+        assertTrue(mv[0] != 0 || mv[1] != 0, "optimizer state written inside the arena survives");
+        assertEquals(2 * Ops.sumAll(grad).item(), sum, 1e-3);
+    }
 }

@@ -18,6 +18,7 @@ import dino4j.nn.optim.ParamGroups;
 import dino4j.nn.optim.Schedules;
 import dino4j.tensor.OpTimeline;
 import dino4j.tensor.Device;
+import dino4j.tensor.DeviceArena;
 import dino4j.tensor.Tensor;
 
 import java.io.IOException;
@@ -166,6 +167,14 @@ public final class SslTrainer implements AutoCloseable {
 
     /** One SSL step on the next batch. */
     public StepMetrics trainStep() {
+        if (device == Device.CPU) return runStep();
+        // GPU: the step's activations and gradients go back to the allocator when it ends (see DeviceArena)
+        try (var arena = DeviceArena.open("train step " + (step + 1))) {
+            return runStep();
+        }
+    }
+
+    private StepMetrics runStep() {
         long t0 = System.nanoTime();
         if (OpTimeline.ON) OpTimeline.mark("data");
         SslBatchLoader.Batch b = loader.next();
