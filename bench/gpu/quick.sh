@@ -15,7 +15,7 @@ timeout 70 "$J" $JOPTS -cp "$B/junit-platform-console-standalone-1.11.4.jar:$B/t
 grep -E "tests (successful|failed|skipped|aborted)" "$out/gpu-tests.log"; grep -E "✘" "$out/gpu-tests.log" | head -30
 PYTHONUNBUFFERED=1 timeout 45 python3 bench/gpu/torch_peer.py "$out/torch-peer.json" --quick; echo "peer exit $?"
 timeout 60 "$J" $JOPTS -cp "$CP" dino4j.bench.GpuCheck --out "$out/gpu-$day.md" --torch "$out/torch-peer.json" \
-  --tests "$out/gpu-tests.log" --sections header,gemm,attention,losses,train > "$out/bench.log" 2>&1; echo "bench exit $?"
+  --tests "$out/gpu-tests.log" --sections header,gemm,attention,losses,train,highres > "$out/bench.log" 2>&1; echo "bench exit $?"
 grep -E "^\[gpu check\]|Exception|Error" "$out/bench.log" | head -20
 timeout 30 "$J" $JOPTS -Ddino4j.home="$ROOT" -cp "$CP" dino4j.dino.cli.Main pretrain --device cuda --steps 3 --out /tmp/d4j-run 2>&1 \
   | tr '\r' '\n' | grep -vE "^pretrain +[0-9]+%" | tail -12 > "$out/pretrain-cuda.log"; cat "$out/pretrain-cuda.log"

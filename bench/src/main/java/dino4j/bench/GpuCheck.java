@@ -59,7 +59,7 @@ public final class GpuCheck {
 
     public static void main(String[] args) throws Exception {
         Path out = Path.of("bench/results/gpu-check.md"), torchJson = null, tests = null;
-        String sections = "header,gemm,attention,losses,train";
+        String sections = "header,gemm,attention,losses,train,highres";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[++i]);
@@ -85,6 +85,7 @@ public final class GpuCheck {
                 case "attention" -> g.section("Attention", g::attention);
                 case "losses" -> g.section("Gram loss and Sinkhorn-Knopp", g::losses);
                 case "train" -> g.section("ViT-S/16 training step", g::trainStep);
+                case "highres" -> g.section("High-resolution features", g::highRes);
                 default -> throw new IllegalArgumentException("unknown section " + sec);
             }
         }
@@ -283,6 +284,28 @@ public final class GpuCheck {
             double ms = median(() -> SinkhornCuda.sinkhorn(c, x.ptr(), q.ptr(), B, K, 0.07f, B, 3), 2, 10);
             line("| Sinkhorn-Knopp, 3 iterations | B×K = %d×%d | %.3f | %s |", B, K, ms, f2(peer("sinkhorn", B + "x" + K, "ms")));
             x.release(); q.release();
+        }
+    }
+
+    /** ViT-S/16 eval forward on one 2048×2048 image (16,384 patch tokens): time and device memory. */
+    private void highRes() {
+        if (CudaBackend.install() == null) throw new IllegalStateException(Cuda.status());
+        var model = new DinoVisionTransformer(VitConfig.preset("vits16"), new Random(0));
+        model.eval();
+        model.to(Device.CUDA);
+        Tensor x = Tensor.randn(new Random(4), 1, 3, 2048, 2048).cuda();
+        line("");
+        line("## High resolution: ViT-S/16 features of one 2048×2048 image (16,384 patch tokens), eval, TF32");
+        line("");
+        for (int rep = 0; rep < 3; rep++) {
+            try (var arena = DeviceArena.open("highres"); var ng = dino4j.autograd.Grad.noGrad()) {
+                c.synchronize();
+                long t0 = System.nanoTime();
+                var f = model.forwardFeatures(Var.constant(x));
+                float[] cls = f.clsToken().data().toFloatArray();
+                double ms = (System.nanoTime() - t0) / 1e6;
+                if (rep == 2) line("- forward %.1f ms (third run), CLS[0] = %.4f; %s", ms, cls[0], c.allocator().stats());
+            }
         }
     }
 

@@ -446,19 +446,17 @@ public final class ElementwiseKernels {
             case TANH -> {
                 for (; i < ub; i += L) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    FloatVector r;
-                    FloatVector th = VectorMath.tanh(v);
-                    r = g.mul(one.sub(th.mul(th)));
-                    r.intoArray(gx, gxo + i);
+                    // sech²(x) = 4e/(1+e)² with e = exp(−2|x|): no cancellation, unlike 1 − tanh² for large |x|
+                    FloatVector e = VectorMath.exp(v.abs().mul(-2f)), d = one.add(e);
+                    g.mul(e.mul(4f).div(d.mul(d))).intoArray(gx, gxo + i);
                 }
             }
             case SIGMOID -> {
                 for (; i < ub; i += L) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    FloatVector r;
-                    FloatVector sg = one.div(one.add(VectorMath.exp(v.neg())));
-                    r = g.mul(sg.mul(one.sub(sg)));
-                    r.intoArray(gx, gxo + i);
+                    // σ(x)·σ(−x) = e/(1+e)² with e = exp(−|x|): both factors accurate in both tails
+                    FloatVector e = VectorMath.exp(v.abs().neg()), d = one.add(e);
+                    g.mul(e.div(d.mul(d))).intoArray(gx, gxo + i);
                 }
             }
             case RELU -> {
@@ -471,10 +469,11 @@ public final class ElementwiseKernels {
             case SILU -> {
                 for (; i < ub; i += L) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    FloatVector r;
-                    FloatVector sg = one.div(one.add(VectorMath.exp(v.neg())));
-                    r = g.mul(sg.mul(v.mul(one.sub(sg)).add(one)));
-                    r.intoArray(gx, gxo + i);
+                    // σ(x)·(1 + x·σ(−x)), each of σ(x), σ(−x) from e = exp(−|x|) without the cancelling 1 − σ(x)
+                    FloatVector e = VectorMath.exp(v.abs().neg()), inv = one.div(one.add(e)), small = e.mul(inv);
+                    var pos = v.compare(VectorOperators.GE, 0f);
+                    FloatVector sp = small.blend(inv, pos), sn = inv.blend(small, pos);   // σ(x), σ(−x)
+                    g.mul(sp.mul(v.mul(sn).add(one))).intoArray(gx, gxo + i);
                 }
             }
             case SQUARE -> {
@@ -529,11 +528,11 @@ public final class ElementwiseKernels {
             case SQRT -> 0.5 / Math.sqrt(x);
             case RSQRT -> -0.5 / (x * Math.sqrt(x));
             case ABS -> Math.signum(x);
-            case TANH -> { double t = Math.tanh(x); yield 1.0 - t * t; }
-            case SIGMOID -> { double s = 1.0 / (1.0 + Math.exp(-x)); yield s * (1.0 - s); }
+            case TANH -> { double e = Math.exp(-2 * Math.abs(x)); yield 4 * e / ((1 + e) * (1 + e)); }   // sech², no cancellation
+            case SIGMOID -> { double e = Math.exp(-Math.abs(x)); yield e / ((1 + e) * (1 + e)); }        // σ(x)σ(−x)
             case RELU -> x > 0 ? 1.0 : 0.0;
             case GELU -> normalCdf(x) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2.0 * Math.PI);
-            case SILU -> { double s = 1.0 / (1.0 + Math.exp(-x)); yield s * (1.0 + x * (1.0 - s)); }
+            case SILU -> { double s = 1.0 / (1.0 + Math.exp(-x)), sn = 1.0 / (1.0 + Math.exp(x)); yield s * (1.0 + x * sn); }
             case SQUARE -> 2.0 * x;
             case RECIPROCAL -> -1.0 / (x * x);
             case SIN -> Math.cos(x);

@@ -108,6 +108,12 @@ public interface Backend {
     void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
                double weightDecay, long step);
 
+    /**
+     * Sinkhorn-Knopp targets of teacher logits [B, K] (rows = samples): {@code exp(logits / temp)} balanced
+     * over {@code iters} column/row normalisations with {@code btot} samples in all (spec §3.2).
+     */
+    Tensor sinkhorn(Tensor logits, double temp, double btot, int iters);
+
     /** teacher = momentum * teacher + (1 - momentum) * student, in place. */
     void ema(Tensor teacher, Tensor student, double momentum);
 }

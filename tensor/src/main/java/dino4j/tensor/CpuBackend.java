@@ -13,6 +13,7 @@ import dino4j.kernels.ResidualKernels;
 import dino4j.kernels.ResizeKernels;
 import dino4j.kernels.RopeKernels;
 import dino4j.kernels.RopeTable;
+import dino4j.kernels.SinkhornKernels;
 import dino4j.kernels.SoftmaxKernels;
 import dino4j.kernels.UnaryOp;
 
@@ -417,6 +418,18 @@ final class CpuBackend implements Backend {
     // ---------------------------------------------------------------- indexing, concatenation
 
     private static Object array(Tensor t) { return isF32(t) ? t.f32() : t.f64(); }
+
+    @Override public Tensor sinkhorn(Tensor logits, double temp, double btot, int iters) {
+        int K = logits.size(-1), B = K == 0 ? 0 : logits.numel() / K;
+        if (!isF32(logits)) {
+            double[] out = new double[B * K];
+            SinkhornKernels.referenceSinkhorn(dd(logits), 0, out, 0, B, K, temp, btot, iters);
+            return Tensor.of(out, logits.shape());
+        }
+        float[] out = logits.toFloatArray();
+        SinkhornKernels.sinkhorn(out, 0, out, 0, B, K, (float) temp, btot, iters);
+        return Tensor.of(out, logits.shape());
+    }
 
     @Override public Tensor copy(Tensor x) {
         Tensor out = Tensor.zeros(x.dtype(), x.shape());

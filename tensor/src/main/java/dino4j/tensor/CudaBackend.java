@@ -13,6 +13,7 @@ import dino4j.kernels.ReduceCuda;
 import dino4j.kernels.ResidualCuda;
 import dino4j.kernels.ResizeCuda;
 import dino4j.kernels.RopeTable;
+import dino4j.kernels.SinkhornCuda;
 import dino4j.kernels.SoftmaxCuda;
 import dino4j.kernels.UnaryOp;
 import dino4j.runtime.Cuda;
@@ -485,6 +486,17 @@ public final class CudaBackend implements Backend {
         DeviceBuffer idx = indexBuffer(rows);
         ElementwiseCuda.indexAdd(c, base.size(0), cols, in(contig(base)), idx.ptr(), rows.length, in(contig(src)), w(o));
         idx.release();
+        return o;
+    }
+
+    // ---------------------------------------------------------------- SSL losses
+
+    @Override public Tensor sinkhorn(Tensor logits, double temp, double btot, int iters) {
+        int K = logits.size(-1), B = K == 0 ? 0 : logits.numel() / K;
+        if (btot != Math.rint(btot) || btot < 1 || btot > Integer.MAX_VALUE)
+            return Backends.cpu().sinkhorn(logits, temp, btot, iters);      // the kernel takes a whole sample count
+        Tensor o = out(logits.shape());
+        if (o.numel() > 0) SinkhornCuda.sinkhorn(c, in(contig(logits)), w(o), B, K, (float) temp, (int) btot, iters);
         return o;
     }
 

@@ -438,4 +438,13 @@ public final class Ops {
             throw bad("residualScaledBackward", "g, y and gamma must be [..., C], [..., C], [C]", g, y, gamma);
         return be("residualScaledBackward", g, y, gamma).residualScaledBackward(g, y, gamma, needY, needGamma);
     }
+
+    /** Sinkhorn-Knopp targets of logits [..., K] (rows = samples); see {@link Backend#sinkhorn}. */
+    public static Tensor sinkhorn(Tensor logits, double temp, double btot, int iters) {
+        mathDType("sinkhorn", logits);
+        if (logits.dim() < 1) throw bad("sinkhorn", "logits need a class axis", logits);
+        if (!(temp > 0)) throw new IllegalArgumentException("sinkhorn: temperature must be > 0, got " + temp);
+        if (iters < 0) throw new IllegalArgumentException("sinkhorn: iterations must be >= 0, got " + iters);
+        return be("sinkhorn", logits).sinkhorn(logits, temp, btot, iters);
+    }
 }

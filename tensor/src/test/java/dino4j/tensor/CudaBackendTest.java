@@ -108,6 +108,8 @@ class CudaBackendTest {
             var r = Ops.layerNorm(t[0], t[1], t[2], 1e-6);
             return Ops.layerNormBackward(t[0], t[3], t[1], r.mean(), r.rstd(), true).gGamma();
         }, rnd(13, 384), rnd(384), rnd(384), rnd(13, 384));
+        same("sinkhorn", t -> Ops.sinkhorn(t[0], 0.07, 37, 3), rnd(37, 1003));
+        same("sinkhorn 3-d", t -> Ops.sinkhorn(t[0], 0.04, 2 * 19, 3), rnd(2, 19, 4096));
         same("residual", t -> Ops.residualScaled(t[0], t[1], t[2]), rnd(2, 9, 48), rnd(2, 9, 48), rnd(48));
         same("residual gy", t -> Ops.residualScaledBackward(t[0], t[1], t[2], true, true)[0], rnd(2, 9, 48), rnd(2, 9, 48), rnd(48));
         same("residual gamma", t -> Ops.residualScaledBackward(t[0], t[1], t[2], true, true)[1], rnd(2, 9, 48), rnd(2, 9, 48), rnd(48));

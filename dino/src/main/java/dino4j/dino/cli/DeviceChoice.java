@@ -28,4 +28,11 @@ final class DeviceChoice {
             default -> throw new IllegalArgumentException("--device must be auto, cpu or cuda, got '" + option + "'");
         };
     }
+
+    /** Resolves the option and moves the model's parameters and buffers there. */
+    static Device place(Object model, String option) {
+        Device d = resolve(option);
+        if (d != Device.CPU && model instanceof dino4j.nn.Module m) m.to(d);
+        return d;
+    }
 }

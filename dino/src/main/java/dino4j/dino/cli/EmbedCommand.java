@@ -32,6 +32,9 @@ final class EmbedCommand implements Callable<Integer> {
     boolean prenorm;
     @Option(names = "--out", defaultValue = "embeddings.safetensors", description = "output file. Default: ${DEFAULT-VALUE}")
     Path out;
+    @Option(names = "--device", defaultValue = "auto", description = "auto (the GPU when CUDA and our kernels are there), cpu or cuda. Default: ${DEFAULT-VALUE}")
+    String device;
+
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
     @Parameters(arity = "1..*", paramLabel = "IMAGE_OR_DIR", description = "image files and/or folders (searched recursively, sorted)")
@@ -43,6 +46,7 @@ final class EmbedCommand implements Callable<Integer> {
         if (!Files.exists(weights)) throw new java.io.FileNotFoundException("weights not found: " + weights);
         List<Path> files = Embedder.collect(inputs);
         Backbone backbone = Checkpoints.loadBackbone(weights, model);
+        DeviceChoice.place(backbone, device);
         Embedder.Options o = new Embedder.Options(size, ms, batch, prenorm, !noProgress);
         Embedder.Result r = new Embedder(backbone, o).embed(files);
         Embedder.write(r, out);

@@ -34,6 +34,9 @@ final class PcaCommand implements Callable<Integer> {
     boolean fgInvert;
     @Option(names = "--query", description = "X,Y pixel in the original image: add its patch's cosine-similarity map")
     String query;
+    @Option(names = "--device", defaultValue = "auto", description = "auto (the GPU when CUDA and our kernels are there), cpu or cuda. Default: ${DEFAULT-VALUE}")
+    String device;
+
     @Option(names = "--mean-std", defaultValue = "lvd", description = "normalisation: lvd or sat. Default: ${DEFAULT-VALUE}")
     String meanStd;
     @Parameters(index = "0", paramLabel = "IMAGE")
@@ -46,6 +49,7 @@ final class PcaCommand implements Callable<Integer> {
         if (!Files.isRegularFile(image)) throw new java.io.FileNotFoundException("image not found: " + image);
         Image img = ImageFolderDataset.read(image);
         Backbone backbone = Checkpoints.loadBackbone(weights, model);
+        DeviceChoice.place(backbone, device);
         long t0 = System.nanoTime();
         PcaMap.Result r;
         try {

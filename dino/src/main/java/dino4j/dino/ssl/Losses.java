@@ -44,17 +44,8 @@ public final class Losses {
     /** Sinkhorn-Knopp with an explicit total sample count Btot (across processes) and iteration count. */
     public static Tensor sinkhornKnopp(Tensor teacherLogits, double temp, double btot, int iters) {
         if (dino4j.tensor.OpTimeline.ON) dino4j.tensor.OpTimeline.mark("loss:sinkhornKnopp");
-        int[] shape = teacherLogits.shape();
-        int K = teacherLogits.size(-1), B = teacherLogits.numel() / K;
-        DType dt = mathDType("sinkhornKnopp", teacherLogits);
-        if (dt == DType.F64) {
-            double[] out = new double[B * K];
-            SinkhornKernels.referenceSinkhorn(teacherLogits.toDoubleArray(), 0, out, 0, B, K, temp, btot, iters);
-            return Tensor.of(out, shape);
-        }
-        float[] out = teacherLogits.toFloatArray();
-        SinkhornKernels.sinkhorn(out, 0, out, 0, B, K, (float) temp, btot, iters);
-        return Tensor.of(out, shape);
+        mathDType("sinkhornKnopp", teacherLogits);
+        return Ops.sinkhorn(teacherLogits, temp, btot, iters);   // CPU kernel, or the fused CUDA kernel for GPU tensors
     }
 
     // ------------------------------------------------------------------ soft-target cross-entropy core
