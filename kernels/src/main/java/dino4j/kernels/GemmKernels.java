@@ -56,15 +56,42 @@ public final class GemmKernels {
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc) {
+        sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, null, 0);
+    }
+
+    /**
+     * {@code C = op(A)·op(B) + bias} with bias[n] added to every row (PyTorch Linear): the bias seeds the
+     * micro-kernel's accumulators, so C is written once and never read (no bias pass, no beta = 1 re-read).
+     */
+    public static void sgemmBias(boolean transA, boolean transB, int m, int n, int k,
+                                 float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                 float[] bias, int biasOff, float[] c, int cOff, int ldc) {
+        if (bias == null) throw new IllegalArgumentException("sgemmBias needs a bias (use sgemm without one)");
+        sgemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 0f, c, cOff, ldc, bias, biasOff);
+    }
+
+    private static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                              float beta, float[] c, int cOff, int ldc, float[] bias, int biasOff) {
         if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("negative size " + m + "x" + n + "x" + k);
         if (m == 0 || n == 0) return;
-        if (k == 0 || alpha == 0f) { scaleC(m, n, beta, c, cOff, ldc); return; }
+        if (k == 0 || alpha == 0f || (bias != null && (long) m * n * k < SERIAL_FMAS)) {
+            // trivial or small with a bias: C = bias rows, then accumulate (the pass over C is cheap here)
+            if (bias == null) { scaleC(m, n, beta, c, cOff, ldc); return; }
+            for (int i = 0; i < m; i++) System.arraycopy(bias, biasOff, c, cOff + i * ldc, n);
+            if (k == 0 || alpha == 0f) return;
+            bias = null;
+            beta = 1f;
+        }
         long fmas = (long) m * n * k;
         int threads = Parallel.threads();
         if (threads == 1 || fmas < SERIAL_FMAS) {
-            serial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            if (bias != null) gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, bias, biasOff);
+            else serial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
+        final float[] bs = bias;
+        final float bt = beta;
         // Split the larger output dimension into NR- (or MR-) aligned chunks, one per thread at most.
         boolean splitN = n >= m ? n >= 2 * NR || m < 2 * MR : false;
         if (!splitN && m < 2 * MR) splitN = true;
@@ -77,7 +104,7 @@ public final class GemmKernels {
                     int j1 = Math.min(n, (int) ((long) panels * (t + 1) / tasks) * NR);
                     if (j1 <= j0) continue;
                     int bo = transB ? bOff + j0 * ldb : bOff + j0;
-                    gemmSerial(transA, transB, m, j1 - j0, k, alpha, a, aOff, lda, b, bo, ldb, beta, c, cOff + j0, ldc);
+                    gemmSerial(transA, transB, m, j1 - j0, k, alpha, a, aOff, lda, b, bo, ldb, bt, c, cOff + j0, ldc, bs, biasOff + j0);
                 }
             });
         } else {
@@ -89,7 +116,7 @@ public final class GemmKernels {
                     int i1 = Math.min(m, (int) ((long) panels * (t + 1) / tasks) * MR);
                     if (i1 <= i0) continue;
                     int ao = transA ? aOff + i0 : aOff + i0 * lda;
-                    gemmSerial(transA, transB, i1 - i0, n, k, alpha, a, ao, lda, b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc);
+                    gemmSerial(transA, transB, i1 - i0, n, k, alpha, a, ao, lda, b, bOff, ldb, bt, c, cOff + i0 * ldc, ldc, bs, biasOff);
                 }
             });
         }
@@ -169,6 +196,13 @@ public final class GemmKernels {
     static void gemmSerial(boolean transA, boolean transB, int m, int n, int k, float alpha,
                            float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                            float beta, float[] c, int cOff, int ldc) {
+        gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, null, 0);
+    }
+
+    /** As above; a non-null bias (with beta = 0, alpha = 1) seeds the accumulators of the first K block. */
+    static void gemmSerial(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                           float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                           float beta, float[] c, int cOff, int ldc, float[] bias, int biasOff) {
         Scratch s = SCRATCH.get();
         float[] ap = s.ap, tile = s.tile;
         float[] bp = s.bp(Math.min(KC, k) * roundUp(Math.min(NC, n), NR));
@@ -189,7 +223,8 @@ public final class GemmKernels {
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
                             int ci = cOff + (ic + ir) * ldc + jc + jr;
-                            micro(ap, ir * kc, bp, bi, kc, c, ci, ldc, alpha, accumulate, mr, nr, tile);
+                            micro(ap, ir * kc, bp, bi, kc, c, ci, ldc, alpha, accumulate, mr, nr, tile,
+                                    pc == 0 ? bias : null, biasOff + jc + jr);
                         }
                     }
                 }
@@ -268,15 +303,15 @@ public final class GemmKernels {
      * registers and no vector crosses a call boundary (C2 would box it).
      */
     static void micro(float[] ap, int ai, float[] bp, int bi, int kc, float[] c, int ci, int ldc,
-                      float alpha, boolean accumulate, int mr, int nr, float[] tile) {
-        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
-        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
-        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
-        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
-        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
-        FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F);
-        FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F);
+                      float alpha, boolean accumulate, int mr, int nr, float[] tile, float[] bias, int bo) {
+        // accumulators start at zero, or at the bias row (alpha is 1 then): C = bias + Ap·Bp in one write
+        FloatVector z0 = FloatVector.zero(F), z1 = z0;
+        if (bias != null) {
+            z0 = FloatVector.fromArray(F, bias, bo, F.indexInRange(0, nr));
+            z1 = FloatVector.fromArray(F, bias, bo + L, F.indexInRange(L, nr));
+        }
+        FloatVector c00 = z0, c01 = z1, c10 = z0, c11 = z1, c20 = z0, c21 = z1, c30 = z0, c31 = z1;
+        FloatVector c40 = z0, c41 = z1, c50 = z0, c51 = z1, c60 = z0, c61 = z1, c70 = z0, c71 = z1;
         for (int p = 0; p < kc; p++) {
             FloatVector b0 = FloatVector.fromArray(F, bp, bi);
             FloatVector b1 = FloatVector.fromArray(F, bp, bi + L);

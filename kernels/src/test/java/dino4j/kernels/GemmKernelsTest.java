@@ -83,6 +83,35 @@ class GemmKernelsTest {
 
     @Test void smallShapesAllTransposes() { sweep(SMALL, 1); }
 
+    /** C = op(A)·op(B) + bias over every path: small, serial blocked, split over N or M, ragged tiles, K blocks. */
+    @Test void biasSeedsTheAccumulators() {
+        SplittableRandom rnd = new SplittableRandom(7);
+        int[][] shapes = {{5, 17, 9}, {64, 64, 64}, {150, 97, 257}, {13, 2100, 40}, {700, 40, 300}, {8832, 57, 192}, {129, 576, 192}};
+        for (int threads : new int[]{1, 2}) {
+            Parallel.setThreads(threads);
+            for (int[] s : shapes) {
+                int m = s[0], n = s[1], k = s[2];
+                for (int t = 0; t < 2; t++) {
+                    boolean tB = t == 1;
+                    float[] a = new float[m * k], b = new float[k * n], bias = new float[n + 3], c = new float[m * n];
+                    for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextDouble(-1, 1);
+                    for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextDouble(-1, 1);
+                    for (int i = 0; i < bias.length; i++) bias[i] = (float) rnd.nextDouble(-2, 2);
+                    java.util.Arrays.fill(c, Float.NaN);   // never read
+                    GemmKernels.sgemmBias(false, tB, m, n, k, a, 0, k, b, 0, tB ? k : n, bias, 3, c, 0, n);
+                    double[] cd = new double[m * n];
+                    for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) cd[i * n + j] = bias[3 + j];
+                    GemmKernels.reference(false, tB, m, n, k, 1.0, toD(a), 0, k, toD(b), 0, tB ? k : n, 1.0, cd, 0, n);
+                    double num = 0, den = 0;
+                    for (int i = 0; i < cd.length; i++) { double d = c[i] - cd[i]; num += d * d; den += cd[i] * cd[i]; }
+                    double err = Math.sqrt(num / den);
+                    assertTrue(err <= TOL, "bias gemm rel L2 " + err + " for " + m + "x" + n + "x" + k + " tB=" + tB + " threads=" + threads);
+                }
+            }
+        }
+        Parallel.setThreads(Parallel.defaultThreads());
+    }
+
     @Test void blockedShapesAllTransposes() { sweep(LARGE, 2); }
 
     @Test void singleAndMultiThreadAgree() {

@@ -135,12 +135,11 @@ final class CpuBackend implements Backend {
         Tensor out = Tensor.zeros(DType.F32, m, n);
         if (out.numel() == 0) return out;
         if (OpTimeline.ON) OpTimeline.addFlops(2L * m * n * k);
-        // C starts as the bias rows and the GEMM accumulates onto it (beta = 1): no separate pass over the output
+        // the bias seeds the GEMM's accumulators: C is written once, never pre-filled or re-read
         Tensor b = bias.to(DType.F32).contiguous();
-        float[] c = out.f32(), bv = b.f32();
-        for (int i = 0; i < m; i++) System.arraycopy(bv, b.offset(), c, i * n, n);
         MatView W = matView(w.transpose(0, 1));
-        GemmKernels.sgemm(false, W.trans(), m, n, k, 1f, x.f32(), x.offset(), k, W.t().f32(), W.t().offset(), W.ld(), 1f, c, 0, n);
+        GemmKernels.sgemmBias(false, W.trans(), m, n, k, x.f32(), x.offset(), k, W.t().f32(), W.t().offset(), W.ld(),
+                b.f32(), b.offset(), out.f32(), 0, n);
         return out;
     }
 
