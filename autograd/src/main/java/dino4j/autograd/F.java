@@ -243,13 +243,16 @@ public final class F {
         int B = ld.size(0), C = ld.size(1);
         for (int l : labels) if (l < 0 || l >= C) throw new IndexOutOfBoundsException("crossEntropy: label " + l + " out of range [0, " + C + ")");
         Tensor ls = Ops.logSoftmax(ld);
-        double s = 0;
-        for (int i = 0; i < B; i++) s += ls.get(i, labels[i]);
-        Tensor loss = Tensor.full(ld.dtype(), -s / B);
+        // gather/scatter the label entries with index ops: the whole loss stays on the logits' device
+        int[] at = new int[B];
+        for (int i = 0; i < B; i++) at[i] = i * C + labels[i];
+        Tensor picked = Ops.indexSelect(ls.reshape(B * C, 1), at);
+        Tensor loss = Ops.mulScalar(Ops.sumAll(picked), -1.0 / B);
         return rec("crossEntropy", loss, new Var[]{logits}, new Tensor[]{ls}, (g, n) -> {
-            Tensor p = Ops.exp(ls);
-            for (int i = 0; i < B; i++) p.set(p.get(i, labels[i]) - 1.0, i, labels[i]);
-            return grads(Ops.mulScalar(p, g.item() / B));
+            // softmax − onehot, scaled by g / B
+            Tensor minusOne = Ops.fill_(picked.copy(), -1.0);
+            Tensor p = Ops.indexAdd(Ops.exp(ls).reshape(B * C, 1), at, minusOne).reshape(B, C);
+            return grads(Ops.mul(p, Ops.mulScalar(g, 1.0 / B)));
         });
     }
 
