@@ -50,7 +50,7 @@ run() {
   local J="$B/jre/bin/java"
   [ -x "$J" ] || { echo "check.sh: no bundle at $B (run 'bench/gpu/check.sh bundle' where JDK 25 and Maven are)" >&2; exit 2; }
   local CP; CP=$(ls "$B"/lib/*.jar | tr '\n' ':')
-  local JOPTS="--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx16g"
+  local JOPTS="--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx16g"
   echo "== GPU"; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader || true
   echo "== gpu-tagged tests (one JVM per class: a kernel fault poisons only its own CUDA context)"
   : > "$out/gpu-tests.log"

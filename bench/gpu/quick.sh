@@ -7,7 +7,7 @@ out="${1:-$ROOT/bench/results}"; day=$(date -u +%Y-%m-%d); mkdir -p "$out"
 B="$ROOT/.dino4j/gpubundle"
 [ -x "$B/jre/bin/java" ] || xz -dc "$B.tar.xz" | tar -C "$ROOT/.dino4j" -xf -
 J="$B/jre/bin/java"; CP=$(ls "$B"/lib/*.jar | tr '\n' ':')
-JOPTS="--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx16g"
+JOPTS="--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx16g"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 timeout 70 "$J" $JOPTS -cp "$B/junit-platform-console-standalone-1.11.4.jar:$B/tests/kernels:$B/tests/tensor:$CP" \
   org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=tree --disable-ansi-colors --include-tag gpu --scan-class-path \

@@ -61,7 +61,7 @@ final class CpuBackend implements Backend {
     // ---------------------------------------------------------------- element-wise
 
     @Override public Tensor binary(BinaryOp op, Tensor a, Tensor b, int[] os) {
-        Tensor out = Tensor.zeros(a.dtype(), os);
+        Tensor out = Tensor.uninitialized(a.dtype(), os);   // every element is written
         if (out.numel() == 0) return out;
         int[] as = broadcastStrides(a, os), bs = broadcastStrides(b, os);
         if (os.length == 0) { os = new int[]{1}; as = new int[]{0}; bs = new int[]{0}; }
@@ -71,14 +71,14 @@ final class CpuBackend implements Backend {
     }
 
     @Override public Tensor unary(UnaryOp op, Tensor x) {
-        Tensor c = x.contiguous(), out = Tensor.zeros(x.dtype(), x.shape());
+        Tensor c = x.contiguous(), out = Tensor.uninitialized(x.dtype(), x.shape());
         if (isF32(x)) ElementwiseKernels.unary(op, c.numel(), c.f32(), c.offset(), out.f32(), 0);
         else ElementwiseKernels.unary(op, c.numel(), c.f64(), c.offset(), out.f64(), 0);
         return out;
     }
 
     @Override public Tensor unaryBackward(UnaryOp op, Tensor x, Tensor gy) {
-        Tensor c = x.contiguous(), g = gy.contiguous(), out = Tensor.zeros(x.dtype(), x.shape());
+        Tensor c = x.contiguous(), g = gy.contiguous(), out = Tensor.uninitialized(x.dtype(), x.shape());
         if (isF32(x)) ElementwiseKernels.unaryBackward(op, c.numel(), c.f32(), c.offset(), g.f32(), g.offset(), out.f32(), 0);
         else ElementwiseKernels.unaryBackward(op, c.numel(), c.f64(), c.offset(), g.f64(), g.offset(), out.f64(), 0);
         return out;
@@ -102,7 +102,7 @@ final class CpuBackend implements Backend {
         int[] ba = Arrays.copyOf(a.shape(), a.dim() - 2), bb = Arrays.copyOf(b.shape(), b.dim() - 2);
         int[] bshape = Shape.broadcast(ba, bb);
         int batch = Shape.numel(bshape);
-        Tensor out = Tensor.zeros(a.dtype(), concat(bshape, m, n));
+        Tensor out = Tensor.uninitialized(a.dtype(), concat(bshape, m, n));   // beta = 0: C is only written
         if (out.numel() == 0) return out;
         if (OpTimeline.ON) OpTimeline.addFlops(2L * batch * m * n * k);
         boolean f = isF32(a);
@@ -132,7 +132,7 @@ final class CpuBackend implements Backend {
     @Override public Tensor linear(Tensor x, Tensor w, Tensor bias) {
         if (!isF32(x) || bias == null || !x.isContiguous()) return Backend.super.linear(x, w, bias);
         int m = x.size(0), k = x.size(1), n = w.size(0);
-        Tensor out = Tensor.zeros(DType.F32, m, n);
+        Tensor out = Tensor.uninitialized(DType.F32, m, n);
         if (out.numel() == 0) return out;
         if (OpTimeline.ON) OpTimeline.addFlops(2L * m * n * k);
         // the bias seeds the GEMM's accumulators: C is written once, never pre-filled or re-read
@@ -228,7 +228,7 @@ final class CpuBackend implements Backend {
     // ---------------------------------------------------------------- softmax, layer norm
 
     @Override public Tensor softmax(Tensor x, boolean log) {
-        Tensor c = x.contiguous(), out = Tensor.zeros(x.dtype(), x.shape());
+        Tensor c = x.contiguous(), out = Tensor.uninitialized(x.dtype(), x.shape());
         int cols = x.size(-1), rows = cols == 0 ? 0 : x.numel() / cols;
         if (isF32(x)) {
             if (log) SoftmaxKernels.logSoftmax(rows, cols, c.f32(), c.offset(), out.f32(), 0);
@@ -241,7 +241,7 @@ final class CpuBackend implements Backend {
     }
 
     @Override public Tensor softmaxBackward(Tensor y, Tensor gy, boolean log) {
-        Tensor yc = y.contiguous(), gc = gy.contiguous(), out = Tensor.zeros(y.dtype(), y.shape());
+        Tensor yc = y.contiguous(), gc = gy.contiguous(), out = Tensor.uninitialized(y.dtype(), y.shape());
         int cols = y.size(-1), rows = cols == 0 ? 0 : y.numel() / cols;
         if (isF32(y)) {
             if (log) SoftmaxKernels.logSoftmaxBackward(rows, cols, yc.f32(), yc.offset(), gc.f32(), gc.offset(), out.f32(), 0);
@@ -254,7 +254,7 @@ final class CpuBackend implements Backend {
     }
 
     @Override public Tensor[] layerNorm(Tensor x, Tensor gamma, Tensor beta, double eps) {
-        Tensor c = x.contiguous(), y = Tensor.zeros(x.dtype(), x.shape());
+        Tensor c = x.contiguous(), y = Tensor.uninitialized(x.dtype(), x.shape());
         int cols = x.size(-1), rows = cols == 0 ? 0 : x.numel() / cols;
         Tensor mean = Tensor.zeros(x.dtype(), rows), rstd = Tensor.zeros(x.dtype(), rows);
         if (isF32(x)) {
@@ -293,7 +293,7 @@ final class CpuBackend implements Backend {
 
     @Override public Tensor[] attention(Tensor qkv, int heads, RopeTable rope, int prefix) {
         int B = qkv.size(0), N = qkv.size(1), D = qkv.size(2) / 3, Dh = D / heads;
-        Tensor c = qkv.contiguous(), out = Tensor.zeros(qkv.dtype(), B, N, D), lse = Tensor.zeros(qkv.dtype(), B, heads, N);
+        Tensor c = qkv.contiguous(), out = Tensor.uninitialized(qkv.dtype(), B, N, D), lse = Tensor.zeros(qkv.dtype(), B, heads, N);
         int o = c.offset(), bs = N * 3 * D, ts = 3 * D;
         if (isF32(qkv)) {
             float[] a = c.f32();

@@ -49,6 +49,39 @@ public final class Storage {
         return new Storage(dtype, newArray(dtype, length), length);
     }
 
+    /**
+     * A float storage whose contents are NOT zeroed, for outputs a kernel overwrites in full: zeroing a fresh
+     * 27 MB activation costs a memory pass as long as a fifth of the GEMM that then writes it. Uses the JDK's
+     * {@code Unsafe.allocateUninitializedArray} where {@code --add-exports java.base/jdk.internal.misc=ALL-UNNAMED}
+     * is given (the launcher, tests and benches do); otherwise a plain zeroed array.
+     */
+    static Storage allocateUninitialized(DType dtype, int length) {
+        if (dtype != DType.F32 || length < UNINIT_MIN || UNINIT == null) return allocate(dtype, length);
+        try {
+            return new Storage(dtype, UNINIT.invoke(float.class, length), length);
+        } catch (Throwable e) {
+            return allocate(dtype, length);
+        }
+    }
+
+    private static final int UNINIT_MIN = 1 << 14;
+    private static final java.lang.invoke.MethodHandle UNINIT = uninitializedAllocator();
+
+    private static java.lang.invoke.MethodHandle uninitializedAllocator() {
+        if (Boolean.getBoolean("dino4j.zeroedOutputs")) return null;
+        try {
+            Class<?> u = Class.forName("jdk.internal.misc.Unsafe");
+            Object unsafe = u.getMethod("getUnsafe").invoke(null);
+            var mh = java.lang.invoke.MethodHandles.lookup()
+                    .findVirtual(u, "allocateUninitializedArray", java.lang.invoke.MethodType.methodType(Object.class, Class.class, int.class))
+                    .bindTo(unsafe);
+            mh.invoke(float.class, 1);   // fails here when the package is not exported
+            return mh;
+        } catch (Throwable e) {
+            return null;
+        }
+    }
+
     /** A storage born on the GPU: uninitialised device memory, no host array until one is read. */
     public static Storage allocateOnDevice(DType dtype, int length) {
         Storage s = new Storage(dtype, null, length);

@@ -30,6 +30,11 @@ public final class Tensor {
 
     public static Tensor zeros(int... shape) { return zeros(DType.F32, shape); }
 
+    /** A contiguous tensor with unspecified contents, for kernels that write every element (backends only). */
+    static Tensor uninitialized(DType dtype, int... shape) {
+        return new Tensor(Storage.allocateUninitialized(dtype, Shape.numel(shape)), shape, Shape.contiguousStrides(shape), 0);
+    }
+
     public static Tensor full(DType dtype, double value, int... shape) {
         Tensor t = zeros(dtype, shape);
         if (value != 0) for (int i = 0; i < t.numel(); i++) t.storage.set(i, value);
