@@ -68,3 +68,17 @@ D4J_INLINE float l2NormalizeRowWarp(const float* __restrict__ xr, int D, double 
     for (int k = lane; k < D; k += 32) hr[k] = xr[k] * inv;
     return n;
 }
+
+// Stages rows [r0, r0+64) × columns [c0, c0+16) of a row-major [rows, cols] matrix transposed into
+// sm[k·TS + r] (zero outside the matrix), for 64-row tiles with a 16-wide reduction slice; blockDim.x = 256.
+// Consecutive threads read consecutive columns of one row.
+template <int TS>
+D4J_INLINE void loadRowsT64x16(const float* __restrict__ a, int rows, int cols, int r0, int c0, float* sm) {
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+        int e = threadIdx.x + 256 * q;
+        int r = e >> 4, k = e & 15;
+        int gr = r0 + r, gc = c0 + k;
+        sm[k * TS + r] = (gr < rows && gc < cols) ? a[(size_t)gr * cols + gc] : 0.f;
+    }
+}

@@ -52,16 +52,9 @@ gram_normalize_bwd(const float* __restrict__ xhat, const float* __restrict__ nor
 
 // ------------------------------------------------------------------ tile helpers
 
-// Stages rows [r0, r0+64) × columns [c0, c0+16) of a row-major [rows, cols] matrix transposed into
-// sm[k][r] (zero outside the matrix). Consecutive threads read consecutive columns of one row.
+// loadRowsT: common.cuh's loadRowsT64x16 at this file's padded stride.
 static __device__ __forceinline__ void loadRowsT(const float* __restrict__ a, int rows, int cols, int r0, int c0, float* sm) {
-#pragma unroll
-    for (int q = 0; q < 4; q++) {
-        int e = threadIdx.x + 256 * q;
-        int r = e >> 4, k = e & 15;
-        int gr = r0 + r, gc = c0 + k;
-        sm[k * TS + r] = (gr < rows && gc < cols) ? a[(size_t)gr * cols + gc] : 0.f;
-    }
+    loadRowsT64x16<TS>(a, rows, cols, r0, c0, sm);
 }
 
 // Stages rows [r0, r0+16) × columns [c0, c0+64) of a row-major [rows, cols] matrix as sm[k][c].

@@ -31,15 +31,9 @@ static __device__ __forceinline__ bool better(float v, int j, float bv, int bj) 
     return v > bv || (v == bv && j < bj);
 }
 
-// Stages rows [r0, r0+64) × columns [c0, c0+16) of x̂ [rows, D] transposed into sm[k][r], zeros outside.
-static __device__ __forceinline__ void loadRowsT(const float* __restrict__ a, int rows, int D, int r0, int c0, float* sm) {
-#pragma unroll
-    for (int q = 0; q < 4; q++) {
-        int e = threadIdx.x + 256 * q;
-        int r = e >> 4, k = e & 15;
-        int gr = r0 + r, gc = c0 + k;
-        sm[k * TS + r] = (gr < rows && gc < D) ? a[(size_t)gr * D + gc] : 0.f;
-    }
+// loadRowsT: common.cuh's loadRowsT64x16 at this file's padded stride.
+static __device__ __forceinline__ void loadRowsT(const float* __restrict__ a, int rows, int cols, int r0, int c0, float* sm) {
+    loadRowsT64x16<TS>(a, rows, cols, r0, c0, sm);
 }
 
 // grid (ceil(N/64), splits), block 256 (16×16 threads, 4×4 dots each). Block (bi, sp) scans column tiles
