@@ -17,8 +17,9 @@ import picocli.CommandLine.Option;
 
 /** {@code ./dino4j bench ...}: the benchmark entry point (gemm vs OpenBLAS, JMH). */
 @Command(name = "dino4j bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks: 'gemm' (ours vs OpenBLAS, one line per size) and 'jmh [JMH args]' (JMH's Main).",
-        subcommands = {BenchMain.Gemm.class, BenchMain.Jmh.class, VitBench.class})
+        description = {"Benchmarks: 'gemm' (ours vs OpenBLAS, one line per size), 'vit' (ViT forward) and 'ssl' (one SSL",
+                "training step), both ours vs PyTorch, and 'jmh [JMH args]' (JMH's Main)."},
+        subcommands = {BenchMain.Gemm.class, BenchMain.Jmh.class, VitBench.class, SslStepBench.class})
 public final class BenchMain implements Callable<Integer> {
 
     public static void main(String[] args) throws Exception {

@@ -55,13 +55,23 @@ final class VitBench implements Callable<Integer> {
     }
 
     private Double runPeer(int threads) throws Exception {
-        Path script = Path.of(System.getProperty("dino4j.home", "."), "bench", "peers", "torch_vit.py");
+        return runPeer(python, "torch_vit.py", java.util.List.of(model, Integer.toString(batch), Integer.toString(size),
+                Integer.toString(reps), Integer.toString(threads)));
+    }
+
+    /**
+     * Runs bench/peers/SCRIPT with ARGS under {@code python}, echoing its output; returns the number after
+     * "imgs/s" on its last line, or null (with the reason printed) when the peer cannot run.
+     */
+    static Double runPeer(String python, String scriptName, java.util.List<String> args) throws Exception {
+        Path script = Path.of(System.getProperty("dino4j.home", "."), "bench", "peers", scriptName);
         if (!Files.exists(script) || !Files.isExecutable(Path.of(python))) {
             System.out.println("pytorch: skipped (" + (Files.exists(script) ? python + " not found" : script + " missing") + ")");
             return null;
         }
-        ProcessBuilder pb = new ProcessBuilder(python, script.toString(), model, Integer.toString(batch), Integer.toString(size),
-                Integer.toString(reps), Integer.toString(threads)).redirectErrorStream(true);
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(python, script.toString()));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         String core = OpenBlas.preferredCoreType();   // Debian's torch uses OpenBLAS: give it its best kernel, as the gemm bench does
         if (core != null && System.getenv("OPENBLAS_CORETYPE") == null) pb.environment().put("OPENBLAS_CORETYPE", core);
         System.out.println("pytorch: OPENBLAS_CORETYPE=" + pb.environment().getOrDefault("OPENBLAS_CORETYPE", "(unset)"));

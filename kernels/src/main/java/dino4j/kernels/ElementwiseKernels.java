@@ -272,124 +272,26 @@ public final class ElementwiseKernels {
         return p.fma(t, FloatVector.broadcast(S, -1.26551223f));
     }
 
-    /**
-     * Φ(x) = 0.5·(1+erf(x/√2)) via 0.5·erfc(|x|/√2), keeping relative accuracy in both tails:
-     * z² = x²/2 is carried exactly as hi/2 + lo (fma split) and exp(−hi/2) is taken on its own.
-     */
-    private static FloatVector normalCdf(FloatVector v, FloatVector one) {
-        FloatVector hi = v.mul(v);
-        FloatVector lo = v.fma(v, hi.neg()).mul(0.5f);
-        FloatVector t = one.div(v.abs().fma(FloatVector.broadcast(S, T_COEF), one));
-        FloatVector h = t.mul(0.5f).mul(VectorMath.exp(hi.mul(-0.5f)))
-                .mul(VectorMath.exp(erfcPoly(t).sub(lo)));
-        return h.blend(one.sub(h), v.compare(VectorOperators.GE, 0f));
-    }
 
-    /** GELU gradient vector loop over [0, ub) (own method so C2 compiles and inlines it on its own). */
-    private static int geluGradLoop(int ub, float[] x, int xo, float[] gy, int go, float[] gx, int gxo) {
-        final FloatVector one = FloatVector.broadcast(S, 1f);
-        final FloatVector tc = FloatVector.broadcast(S, T_COEF);
-        int i = 0;
-        for (; i < ub; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-            FloatVector r;
-            FloatVector hi = v.mul(v);
-            FloatVector lo = v.fma(v, hi.neg()).mul(0.5f);          // x²/2 = hi/2 + lo exactly
-            FloatVector eh = VectorMath.exp(hi.mul(-0.5f));
-            FloatVector t = one.div(v.abs().fma(tc, one));
-            FloatVector h = t.mul(0.5f).mul(eh).mul(VectorMath.exp(erfcPoly(t).sub(lo)));
-            FloatVector cdf = h.blend(one.sub(h), v.compare(VectorOperators.GE, 0f));
-            FloatVector pdf = eh.mul(one.sub(lo)).mul(INV_SQRT_2PI);
-            r = g.mul(v.fma(pdf, cdf));
-            r.intoArray(gx, gxo + i);
-        }
-        return i;
-    }
 
     /** y[i] = f(x[i]) for i in [0, n): one loop per operator (the switch stays out of the loop). */
     private static void unaryRange(UnaryOp op, int n, float[] x, int xo, float[] y, int yo) {
-        final FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
         int i = 0;
         final int ub = S.loopBound(n);
         switch (op) {
-            case NEG -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.neg().intoArray(y, yo + i);
-                }
-            }
-            case EXP -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    VectorMath.exp(v).intoArray(y, yo + i);
-                }
-            }
-            case LOG -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    VectorMath.log(v).intoArray(y, yo + i);
-                }
-            }
-            case SQRT -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.sqrt().intoArray(y, yo + i);
-                }
-            }
-            case RSQRT -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    one.div(v.sqrt()).intoArray(y, yo + i);
-                }
-            }
-            case ABS -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.abs().intoArray(y, yo + i);
-                }
-            }
-            case TANH -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    VectorMath.tanh(v).intoArray(y, yo + i);
-                }
-            }
-            case SIGMOID -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    one.div(one.add(VectorMath.exp(v.neg()))).intoArray(y, yo + i);
-                }
-            }
-            case RELU -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.max(zero).intoArray(y, yo + i);
-                }
-            }
-            case GELU -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.mul(normalCdf(v, one)).intoArray(y, yo + i);
-                }
-            }
-            case SILU -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.div(one.add(VectorMath.exp(v.neg()))).intoArray(y, yo + i);
-                }
-            }
-            case SQUARE -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.mul(v).intoArray(y, yo + i);
-                }
-            }
-            case RECIPROCAL -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    one.div(v).intoArray(y, yo + i);
-                }
-            }
+            case NEG -> i = fwdNeg(ub, x, xo, y, yo);
+            case EXP -> i = fwdExp(ub, x, xo, y, yo);
+            case LOG -> i = fwdLog(ub, x, xo, y, yo);
+            case SQRT -> i = fwdSqrt(ub, x, xo, y, yo);
+            case RSQRT -> i = fwdRsqrt(ub, x, xo, y, yo);
+            case ABS -> i = fwdAbs(ub, x, xo, y, yo);
+            case TANH -> i = fwdTanh(ub, x, xo, y, yo);
+            case SIGMOID -> i = fwdSigmoid(ub, x, xo, y, yo);
+            case RELU -> i = fwdRelu(ub, x, xo, y, yo);
+            case GELU -> i = gelu(ub, x, xo, null, 0, y, yo);
+            case SILU -> i = fwdSilu(ub, x, xo, y, yo);
+            case SQUARE -> i = fwdSquare(ub, x, xo, y, yo);
+            case RECIPROCAL -> i = fwdReciprocal(ub, x, xo, y, yo);
             case SIN -> {
                 // scalar (the loop below): lanewise(SIN/COS) is not bit-stable across JIT tiers; never hot
             }
@@ -402,100 +304,333 @@ public final class ElementwiseKernels {
 
     /** gx[i] = gy[i]·f'(x[i]) for i in [0, n): one loop per operator. */
     private static void gradRange(UnaryOp op, int n, float[] x, int xo, float[] gy, int go, float[] gx, int gxo) {
-        final FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
-        final FloatVector tc = FloatVector.broadcast(S, T_COEF);
         int i = 0;
         final int ub = S.loopBound(n);
         switch (op) {
-            case NEG -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    g.neg().intoArray(gx, gxo + i);
-                }
-            }
-            case EXP -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    g.mul(VectorMath.exp(v)).intoArray(gx, gxo + i);
-                }
-            }
-            case LOG -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    g.div(v).intoArray(gx, gxo + i);
-                }
-            }
-            case SQRT -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    g.mul(0.5f).div(v.sqrt()).intoArray(gx, gxo + i);
-                }
-            }
-            case RSQRT -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    g.mul(-0.5f).div(v.mul(v.sqrt())).intoArray(gx, gxo + i);
-                }
-            }
-            case ABS -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    zero.sub(g).blend(g, v.compare(VectorOperators.GT, 0f)).blend(zero, v.compare(VectorOperators.EQ, 0f)).intoArray(gx, gxo + i);
-                }
-            }
-            case TANH -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    // sech²(x) = 4e/(1+e)² with e = exp(−2|x|): no cancellation, unlike 1 − tanh² for large |x|
-                    FloatVector e = VectorMath.exp(v.abs().mul(-2f)), d = one.add(e);
-                    g.mul(e.mul(4f).div(d.mul(d))).intoArray(gx, gxo + i);
-                }
-            }
-            case SIGMOID -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    // σ(x)·σ(−x) = e/(1+e)² with e = exp(−|x|): both factors accurate in both tails
-                    FloatVector e = VectorMath.exp(v.abs().neg()), d = one.add(e);
-                    g.mul(e.div(d.mul(d))).intoArray(gx, gxo + i);
-                }
-            }
-            case RELU -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    g.blend(0f, v.compare(VectorOperators.GT, 0f).not()).intoArray(gx, gxo + i);
-                }
-            }
-            case GELU -> i = geluGradLoop(ub, x, xo, gy, go, gx, gxo);
-            case SILU -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    // σ(x)·(1 + x·σ(−x)), each of σ(x), σ(−x) from e = exp(−|x|) without the cancelling 1 − σ(x)
-                    FloatVector e = VectorMath.exp(v.abs().neg()), inv = one.div(one.add(e)), small = e.mul(inv);
-                    var pos = v.compare(VectorOperators.GE, 0f);
-                    FloatVector sp = small.blend(inv, pos), sn = inv.blend(small, pos);   // σ(x), σ(−x)
-                    g.mul(sp.mul(v.mul(sn).add(one))).intoArray(gx, gxo + i);
-                }
-            }
-            case SQUARE -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    g.mul(v).mul(2f).intoArray(gx, gxo + i);
-                }
-            }
-            case RECIPROCAL -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-                    g.neg().div(v.mul(v)).intoArray(gx, gxo + i);
-                }
-            }
+            case NEG -> i = gradNeg(ub, x, xo, gy, go, gx, gxo);
+            case EXP -> i = gradExp(ub, x, xo, gy, go, gx, gxo);
+            case LOG -> i = gradLog(ub, x, xo, gy, go, gx, gxo);
+            case SQRT -> i = gradSqrt(ub, x, xo, gy, go, gx, gxo);
+            case RSQRT -> i = gradRsqrt(ub, x, xo, gy, go, gx, gxo);
+            case ABS -> i = gradAbs(ub, x, xo, gy, go, gx, gxo);
+            case TANH -> i = gradTanh(ub, x, xo, gy, go, gx, gxo);
+            case SIGMOID -> i = gradSigmoid(ub, x, xo, gy, go, gx, gxo);
+            case RELU -> i = gradRelu(ub, x, xo, gy, go, gx, gxo);
+            case SILU -> i = gradSilu(ub, x, xo, gy, go, gx, gxo);
+            case SQUARE -> i = gradSquare(ub, x, xo, gy, go, gx, gxo);
+            case RECIPROCAL -> i = gradReciprocal(ub, x, xo, gy, go, gx, gxo);
             case SIN -> {
                 // scalar (the loop below): lanewise(SIN/COS) is not bit-stable across JIT tiers; never hot
             }
             case COS -> {
                 // scalar (the loop below): lanewise(SIN/COS) is not bit-stable across JIT tiers; never hot
             }
+            case GELU -> i = gelu(ub, x, xo, gy, go, gx, gxo);
         }
         for (; i < n; i++) gx[gxo + i] = (float) (gy[go + i] * derivative(op, (double) x[xo + i]));
+    }
+
+    /**
+     * GELU forward (gy == null: out = x·Φ(x)) or backward (out = gy·(Φ(x) + x·φ(x))) over [0, ub), staged through
+     * L1-sized buffers: one C2 compilation of the whole formula (two exps, the erfc polynomial, a division)
+     * exceeds the inlining node budget and then boxes every vector (≈ 10× slower), so each stage is its own
+     * small loop. Φ(x) = 0.5·erfc(|x|/√2) mirrored, with erfc(z) = t·exp(−z² + P(t)) (see erfcPoly) and
+     * z² = x²/2 carried exactly as hi/2 + lo, exp(−hi/2) taken on its own: relative accuracy in both tails.
+     */
+    private static int gelu(int ub, float[] x, int xo, float[] gy, int go, float[] out, int oo) {
+        final int chunk = 512;
+        float[] t = new float[chunk], eh = new float[chunk], ep = new float[chunk];
+        for (int c = 0; c < ub; c += chunk) {
+            int len = Math.min(chunk, ub - c);                   // a multiple of L: ub is
+            geluStageArgs(len, x, xo + c, t, eh, ep);
+            expInPlace(len, eh);
+            expInPlace(len, ep);
+            if (gy == null) geluStageForward(len, x, xo + c, t, eh, ep, out, oo + c);
+            else geluStageBackward(len, x, xo + c, t, eh, ep, gy, go + c, out, oo + c);
+        }
+        return ub;
+    }
+
+    /** t = 1/(1 + |x|/(2√2)), eh = −hi/2, ep = P(t) − lo (the two exponents, exponentiated next). */
+    private static void geluStageArgs(int len, float[] x, int xo, float[] t, float[] eh, float[] ep) {
+        final FloatVector one = FloatVector.broadcast(S, 1f), tc = FloatVector.broadcast(S, T_COEF);
+        for (int i = 0; i < len; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            FloatVector hi = v.mul(v);
+            FloatVector lo = v.fma(v, hi.neg()).mul(0.5f);          // x²/2 = hi/2 + lo exactly
+            FloatVector tv = one.div(v.abs().fma(tc, one));
+            tv.intoArray(t, i);
+            hi.mul(-0.5f).intoArray(eh, i);
+            erfcPoly(tv).sub(lo).intoArray(ep, i);
+        }
+    }
+
+    private static void expInPlace(int len, float[] a) {
+        for (int i = 0; i < len; i += L) VectorMath.exp(FloatVector.fromArray(S, a, i)).intoArray(a, i);
+    }
+
+    /** Φ(x) from the staged t, exp(−hi/2), exp(P − lo): the lower tail h = ½·t·…, mirrored for x ≥ 0. */
+    private static FloatVector geluCdf(FloatVector v, FloatVector t, FloatVector eh, FloatVector ep, FloatVector one) {
+        FloatVector h = t.mul(0.5f).mul(eh).mul(ep);
+        return h.blend(one.sub(h), v.compare(VectorOperators.GE, 0f));
+    }
+
+    private static void geluStageForward(int len, float[] x, int xo, float[] t, float[] eh, float[] ep, float[] y, int yo) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int i = 0; i < len; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            FloatVector cdf = geluCdf(v, FloatVector.fromArray(S, t, i), FloatVector.fromArray(S, eh, i), FloatVector.fromArray(S, ep, i), one);
+            v.mul(cdf).intoArray(y, yo + i);
+        }
+    }
+
+    private static void geluStageBackward(int len, float[] x, int xo, float[] t, float[] eh, float[] ep,
+                                          float[] gy, int go, float[] gx, int gxo) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int i = 0; i < len; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            FloatVector e = FloatVector.fromArray(S, eh, i);
+            FloatVector cdf = geluCdf(v, FloatVector.fromArray(S, t, i), e, FloatVector.fromArray(S, ep, i), one);
+            FloatVector hi = v.mul(v), lo = v.fma(v, hi.neg()).mul(0.5f);
+            FloatVector pdf = e.mul(one.sub(lo)).mul(INV_SQRT_2PI);       // φ(x) = exp(−hi/2)·exp(−lo)
+            FloatVector.fromArray(S, gy, go + i).mul(v.fma(pdf, cdf)).intoArray(gx, gxo + i);
+        }
+    }
+
+    // One small method per operator: C2 compiles each on its own, so its vector code stays within one
+    // method's inlining budget (a shared loop method ran out of it and boxed every vector).
+
+    private static int fwdNeg(int ub, float[] x, int xo, float[] y, int yo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            v.neg().intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int fwdExp(int ub, float[] x, int xo, float[] y, int yo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            VectorMath.exp(v).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int fwdLog(int ub, float[] x, int xo, float[] y, int yo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            VectorMath.log(v).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int fwdSqrt(int ub, float[] x, int xo, float[] y, int yo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            v.sqrt().intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int fwdRsqrt(int ub, float[] x, int xo, float[] y, int yo) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            one.div(v.sqrt()).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int fwdAbs(int ub, float[] x, int xo, float[] y, int yo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            v.abs().intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int fwdTanh(int ub, float[] x, int xo, float[] y, int yo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            VectorMath.tanh(v).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int fwdSigmoid(int ub, float[] x, int xo, float[] y, int yo) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            one.div(one.add(VectorMath.exp(v.neg()))).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int fwdRelu(int ub, float[] x, int xo, float[] y, int yo) {
+        final FloatVector zero = FloatVector.zero(S);
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            v.max(zero).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int fwdSilu(int ub, float[] x, int xo, float[] y, int yo) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            v.div(one.add(VectorMath.exp(v.neg()))).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int fwdSquare(int ub, float[] x, int xo, float[] y, int yo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            v.mul(v).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int fwdReciprocal(int ub, float[] x, int xo, float[] y, int yo) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            one.div(v).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    private static int gradNeg(int ub, float[] x, int xo, float[] gy, int go, float[] gx, int gxo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
+            g.neg().intoArray(gx, gxo + i);
+        }
+        return i;
+    }
+
+    private static int gradExp(int ub, float[] x, int xo, float[] gy, int go, float[] gx, int gxo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
+            g.mul(VectorMath.exp(v)).intoArray(gx, gxo + i);
+        }
+        return i;
+    }
+
+    private static int gradLog(int ub, float[] x, int xo, float[] gy, int go, float[] gx, int gxo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
+            g.div(v).intoArray(gx, gxo + i);
+        }
+        return i;
+    }
+
+    private static int gradSqrt(int ub, float[] x, int xo, float[] gy, int go, float[] gx, int gxo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
+            g.mul(0.5f).div(v.sqrt()).intoArray(gx, gxo + i);
+        }
+        return i;
+    }
+
+    private static int gradRsqrt(int ub, float[] x, int xo, float[] gy, int go, float[] gx, int gxo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
+            g.mul(-0.5f).div(v.mul(v.sqrt())).intoArray(gx, gxo + i);
+        }
+        return i;
+    }
+
+    private static int gradAbs(int ub, float[] x, int xo, float[] gy, int go, float[] gx, int gxo) {
+        final FloatVector zero = FloatVector.zero(S);
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
+            zero.sub(g).blend(g, v.compare(VectorOperators.GT, 0f)).blend(zero, v.compare(VectorOperators.EQ, 0f)).intoArray(gx, gxo + i);
+        }
+        return i;
+    }
+
+    private static int gradTanh(int ub, float[] x, int xo, float[] gy, int go, float[] gx, int gxo) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
+            // sech²(x) = 4e/(1+e)² with e = exp(−2|x|): no cancellation, unlike 1 − tanh² for large |x|
+            FloatVector e = VectorMath.exp(v.abs().mul(-2f)), d = one.add(e);
+            g.mul(e.mul(4f).div(d.mul(d))).intoArray(gx, gxo + i);
+        }
+        return i;
+    }
+
+    private static int gradSigmoid(int ub, float[] x, int xo, float[] gy, int go, float[] gx, int gxo) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
+            // σ(x)·σ(−x) = e/(1+e)² with e = exp(−|x|): both factors accurate in both tails
+            FloatVector e = VectorMath.exp(v.abs().neg()), d = one.add(e);
+            g.mul(e.div(d.mul(d))).intoArray(gx, gxo + i);
+        }
+        return i;
+    }
+
+    private static int gradRelu(int ub, float[] x, int xo, float[] gy, int go, float[] gx, int gxo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
+            g.blend(0f, v.compare(VectorOperators.GT, 0f).not()).intoArray(gx, gxo + i);
+        }
+        return i;
+    }
+
+    private static int gradSilu(int ub, float[] x, int xo, float[] gy, int go, float[] gx, int gxo) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
+            // σ(x)·(1 + x·σ(−x)), each of σ(x), σ(−x) from e = exp(−|x|) without the cancelling 1 − σ(x)
+            FloatVector e = VectorMath.exp(v.abs().neg()), inv = one.div(one.add(e)), small = e.mul(inv);
+            var pos = v.compare(VectorOperators.GE, 0f);
+            FloatVector sp = small.blend(inv, pos), sn = inv.blend(small, pos);   // σ(x), σ(−x)
+            g.mul(sp.mul(v.mul(sn).add(one))).intoArray(gx, gxo + i);
+        }
+        return i;
+    }
+
+    private static int gradSquare(int ub, float[] x, int xo, float[] gy, int go, float[] gx, int gxo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
+            g.mul(v).mul(2f).intoArray(gx, gxo + i);
+        }
+        return i;
+    }
+
+    private static int gradReciprocal(int ub, float[] x, int xo, float[] gy, int go, float[] gx, int gxo) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
+            g.neg().div(v.mul(v)).intoArray(gx, gxo + i);
+        }
+        return i;
     }
 
     /** Double scalar f(x) (the reference). */

@@ -43,7 +43,14 @@ public final class OpTimeline {
         flops = 0;
     }
 
+    /** Prints the profile so far (to stderr) and starts a new one; nothing when nothing was recorded. */
+    public static synchronized void printAndReset() {
+        print();
+        reset();
+    }
+
     public static synchronized void print() {
+        if (TOTALS.isEmpty()) return;
         long[] mm = TOTALS.get("matmul");
         if (mm != null) System.err.printf("matmul: %.1f GFLOP in %.1f s = %.1f GFLOP/s%n", flops / 1e9, mm[0] / 1e9, flops / (mm[0] / 1e9) / 1e9);
         long all = TOTALS.values().stream().mapToLong(t -> t[0]).sum();

@@ -5,10 +5,12 @@ import dino4j.dino.data.DatasetPaths;
 import dino4j.dino.data.ImageDataset;
 import dino4j.dino.data.MultiCrop;
 import dino4j.dino.model.Checkpoints;
+import dino4j.dino.model.VitConfig;
 import dino4j.dino.ssl.KnnMonitor;
 import dino4j.dino.ssl.SslConfig;
 import dino4j.dino.ssl.SslTrainer;
 import dino4j.dino.ssl.TrainingCheckpoint;
+import dino4j.tensor.OpTimeline;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -40,10 +42,12 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--steps", paramLabel = "S", description = "optimizer steps (default: 45 on the bundled data = 5,760 images, else 1 epoch)") Long steps;
     @Option(names = "--epochs", paramLabel = "E", description = "passes over --data (instead of --steps)") Double epochs;
     @Option(names = "--lr", description = "peak learning rate (default: ${DEFAULT-VALUE})") double lr = 5e-4;
+    @Option(names = "--prototype-std", paramLabel = "STD", description = "init std of the DINO/iBOT prototype weights (default: 0.02, the official value)") Double prototypeStd;
+    @Option(names = "--layerscale", paramLabel = "G", description = "LayerScale init of a new backbone (default: the model's, 1e-5)") Double layerScale;
     @Option(names = "--drop-path", description = "stochastic depth rate (default: ${DEFAULT-VALUE})") double dropPath = 0.0;
     @Option(names = "--from-weights", paramLabel = "CKPT", description = "continue SSL from an official .pth, safetensors or Hugging Face checkpoint (backbone loaded, heads new)") Path fromWeights;
     @Option(names = "--resume", description = "continue the run in --out from checkpoints/last.safetensors") boolean resume;
-    @Option(names = "--eval-every", paramLabel = "S", description = "k-NN evaluation every S steps (default: at the end only for short runs)") Long evalEvery;
+    @Option(names = "--eval-every", paramLabel = "S", description = "k-NN evaluation every S steps; 0: only before and after (the default)") Long evalEvery;
     @Option(names = "--checkpoint-every", paramLabel = "S", description = "checkpoint every S steps (default: ${DEFAULT-VALUE})") long checkpointEvery = 50;
     @Option(names = "--workers", description = "data-loading threads (default: ${DEFAULT-VALUE})") int workers = 2;
     @Option(names = "--device", description = "auto (the GPU when CUDA and our kernels are there), cpu or cuda (default: ${DEFAULT-VALUE})") String device = "auto";
@@ -100,7 +104,8 @@ final class PretrainCommand implements Callable<Integer> {
                 before = t.evaluateKnn();
                 report(t, "k-NN before training: " + pct(before), before);
             }
-            long evalEveryS = evalEvery != null ? evalEvery : Math.max(cfg.steps, 1);
+            if (evalEvery != null && evalEvery < 0) throw new IllegalArgumentException("--eval-every must be 0 (only before and after) or positive, got " + evalEvery);
+            long evalEveryS = evalEvery != null && evalEvery > 0 ? evalEvery : Long.MAX_VALUE;
             long t0 = System.nanoTime(), startStep = t.step();
             double waitSum = 0, timeSum = 0;
             try (ProgressBar pb = new ProgressBarBuilder().setTaskName("pretrain").setInitialMax(cfg.steps)
@@ -108,6 +113,7 @@ final class PretrainCommand implements Callable<Integer> {
                 pb.stepTo(t.step());
                 while (t.step() < cfg.steps) {
                     SslTrainer.StepMetrics m = t.trainStep();
+                    if (OpTimeline.ON && t.step() == startStep + 2) OpTimeline.reset();   // profile the steady state, not JIT warm-up
                     waitSum += m.dataWaitSeconds();
                     timeSum += m.seconds();
                     pb.stepTo(t.step());
@@ -122,6 +128,7 @@ final class PretrainCommand implements Callable<Integer> {
                 }
             }
             double secs = (System.nanoTime() - t0) / 1e9;
+            if (OpTimeline.ON) OpTimeline.printAndReset();   // the training steps' profile, without the evaluation below
             Path exported = t.exportBackbone();
             long imgs = (t.step() - startStep) * cfg.batch;
             String speed = String.format("%d steps, %d images in %.1f s: %.1f images/s (data wait %.1f%%)",
@@ -167,6 +174,13 @@ final class PretrainCommand implements Callable<Integer> {
         c.steps = steps != null ? steps : 45;
         c.lr = lr;
         c.dropPath = dropPath;
+        if (prototypeStd != null) c.prototypeInitStd = prototypeStd;
+        if (layerScale != null) {
+            if (fromWeights != null) throw new IllegalArgumentException("--layerscale sets the init of a new backbone; --from-weights brings its own");
+            VitConfig v = c.vit;
+            c.vit = new VitConfig(v.name(), v.embedDim(), v.depth(), v.heads(), v.ffn(), v.ffnRatio(), v.storageTokens(), v.patchSize(),
+                    v.qkvBias(), v.maskKBias(), layerScale, v.normEps(), v.localClsNorm(), v.ropeBase());
+        }
         c.seed = seed;
         c.workers = workers;
         c.checkpointEvery = checkpointEvery;

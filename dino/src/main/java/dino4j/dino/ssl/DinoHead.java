@@ -31,6 +31,16 @@ public class DinoHead extends Module {
     }
 
     public DinoHead(int inDim, int outDim, int nlayers, int hiddenDim, int bottleneckDim, boolean mlpBias, Random rng) {
+        this(inDim, outDim, nlayers, hiddenDim, bottleneckDim, mlpBias, 0.02, rng);
+    }
+
+    /**
+     * @param prototypeStd trunc-normal std of the prototype weights (official: 0.02, like every Linear). With a
+     *                     unit-norm bottleneck the initial logits have std ≈ prototypeStd, so 0.02 starts every
+     *                     softmax near uniform; 1/√bottleneck starts at unit-norm rows (DINOv1/v2's weight norm).
+     */
+    public DinoHead(int inDim, int outDim, int nlayers, int hiddenDim, int bottleneckDim, boolean mlpBias,
+                    double prototypeStd, Random rng) {
         if (nlayers < 1) throw new IllegalArgumentException("DinoHead: nlayers must be >= 1, got " + nlayers);
         this.inDim = inDim;
         this.outDim = outDim;
@@ -47,7 +57,7 @@ public class DinoHead extends Module {
             s.add(new Linear(hiddenDim, bottleneckDim, mlpBias, w, rng));
         }
         this.mlp = registerModule("mlp", s);
-        this.lastLayer = registerModule("last_layer", new Linear(bottleneckDim, outDim, false, w, rng));
+        this.lastLayer = registerModule("last_layer", new Linear(bottleneckDim, outDim, false, Init.truncNormal(prototypeStd), rng));
     }
 
     /** Prototype logits [..., K]. */

@@ -18,6 +18,8 @@ public final class SslConfig {
     // heads (hidden / bottleneck / prototypes)
     public int dinoHidden = 512, dinoBottleneck = 128, dinoPrototypes = 4096;
     public int ibotHidden = 512, ibotBottleneck = 128, ibotPrototypes = 4096;
+    /** Trunc-normal std of both heads' prototype weights (official 0.02; see {@link DinoHead}). */
+    public double prototypeInitStd = 0.02;
     // crops
     public int globalSize = 32, localSize = 16, nLocal = 4;
     public double globalScaleMin = 0.32, localScaleMax = 0.32, localScaleMin = 0.05;

@@ -18,7 +18,7 @@ public final class SslModel extends Module {
         backbone.ropeEmbed.rescale = c.ropeRescale;
         backbone.dropPath = c.dropPath;
         int d = c.vit.embedDim();
-        dinoHead = registerModule("dino_head", new DinoHead(d, c.dinoPrototypes, c.dinoHidden, c.dinoBottleneck, rng));
-        ibotHead = registerModule("ibot_head", new DinoHead(d, c.ibotPrototypes, c.ibotHidden, c.ibotBottleneck, rng));
+        dinoHead = registerModule("dino_head", new DinoHead(d, c.dinoPrototypes, 3, c.dinoHidden, c.dinoBottleneck, true, c.prototypeInitStd, rng));
+        ibotHead = registerModule("ibot_head", new DinoHead(d, c.ibotPrototypes, 3, c.ibotHidden, c.ibotBottleneck, true, c.prototypeInitStd, rng));
     }
 }

@@ -1,0 +1,55 @@
+package dino4j.bench;
+
+import dino4j.dino.data.DatasetPaths;
+import dino4j.dino.data.ImageDataset;
+import dino4j.dino.ssl.SslConfig;
+import dino4j.dino.ssl.SslTrainer;
+import dino4j.kernels.Parallel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * {@code ./dino4j bench ssl}: images/s of one SSL pretraining step (teacher, student, DINO + iBOT + KoLeo,
+ * Sinkhorn-Knopp, backward, clipping, AdamW, EMA) in the issue's small configuration, ours and PyTorch's in
+ * one run (the peer is bench/peers/torch_ssl_step.py, the same step in eager PyTorch on random crops).
+ * Ours trains on the bundled Fashion-MNIST subset with its loader threads running beside the step, as
+ * {@code ./dino4j pretrain} does.
+ */
+@Command(name = "ssl", mixinStandardHelpOptions = true,
+        description = "SSL training step images/s (vit-fashion: 192 wide, 6 deep, 2×32² + 4×16² crops): ours vs PyTorch.")
+final class SslStepBench implements java.util.concurrent.Callable<Integer> {
+    @Option(names = "--batch", description = "images per step (default: ${DEFAULT-VALUE})") int batch = 128;
+    @Option(names = "--steps", description = "timed steps after 2 warm-up steps (default: ${DEFAULT-VALUE})") int steps = 6;
+    @Option(names = "--python", description = "python with torch for the peer (default: ${DEFAULT-VALUE}; 'none' to skip)") String python = "/usr/bin/python3";
+
+    @Override public Integer call() throws Exception {
+        int threads = Parallel.threads();
+        SslConfig c = new SslConfig();
+        c.batch = batch;
+        c.steps = steps + 2;
+        ImageDataset data = DatasetPaths.openTrain(DatasetPaths.bundledFashion());
+        Path out = Files.createTempDirectory("dino4j-bench-ssl");
+        double[] t = new double[steps];
+        try (SslTrainer tr = new SslTrainer(c, data, null, out)) {
+            tr.trainStep();
+            tr.trainStep();
+            for (int i = 0; i < steps; i++) {
+                t[i] = tr.trainStep().seconds();
+                System.out.printf("dino4j: step %d: %.3f s%n", i + 1, t[i]);
+            }
+        }
+        Arrays.sort(t);
+        double ours = batch / t[steps / 2];
+        System.out.printf("dino4j: batch %d, %d threads: median %.3f s, best %.3f s -> %.2f images/s%n", batch, threads, t[steps / 2], t[0], ours);
+        Double peer = python.equals("none") ? null : VitBench.runPeer(python, "torch_ssl_step.py",
+                java.util.List.of(Integer.toString(batch), Integer.toString(c.globalSize), Integer.toString(c.localSize),
+                        Integer.toString(c.nLocal), Integer.toString(steps), Integer.toString(threads)));
+        if (peer != null)
+            System.out.printf("ssl step vit-fashion batch %d: ours %.2f images/s, pytorch %.2f images/s, ratio %.2f%n", batch, ours, peer, ours / peer);
+        return 0;
+    }
+}
