@@ -10,55 +10,15 @@ backward -> per-module gradient clipping -> AdamW -> EMA. Inputs are random tens
 
 Usage: torch_ssl_step.py BATCH GLOBAL LOCAL NLOCAL STEPS THREADS
 """
-import math, sys, time
+import sys, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from torch_vit import Block, rope_table   # the same ViT block as the forward peer (bench/peers/torch_vit.py)
+
 D, DEPTH, HEADS, PATCH, STORAGE = 192, 6, 3, 4, 4
 HIDDEN, BOTTLENECK, K = 512, 128, 4096
-
-
-def rope_table(h, w, head_dim, base=100.0):
-    periods = base ** (torch.arange(head_dim // 4, dtype=torch.float32) * 4 / head_dim)
-    cy = 2 * ((torch.arange(h) + 0.5) / h) - 1
-    cx = 2 * ((torch.arange(w) + 0.5) / w) - 1
-    coords = torch.stack(torch.meshgrid(cy, cx, indexing="ij"), -1).reshape(-1, 2)
-    ang = 2 * math.pi * coords[:, :, None] / periods[None, None, :]
-    ang = ang.flatten(1).tile(2)
-    return torch.sin(ang), torch.cos(ang)
-
-
-def rotate_half(x):
-    a, b = x.chunk(2, dim=-1)
-    return torch.cat((-b, a), dim=-1)
-
-
-class Block(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.norm1, self.norm2 = nn.LayerNorm(D, eps=1e-5), nn.LayerNorm(D, eps=1e-5)
-        self.qkv, self.proj = nn.Linear(D, 3 * D), nn.Linear(D, D)
-        self.fc1, self.fc2 = nn.Linear(D, 4 * D), nn.Linear(4 * D, D)
-        self.g1, self.g2 = nn.Parameter(torch.full((D,), 1e-5)), nn.Parameter(torch.full((D,), 1e-5))
-
-    def attn(self, x, sin, cos, prefix):
-        b, n, d = x.shape
-        qkv = self.qkv(x).reshape(b, n, 3, HEADS, d // HEADS).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv[0], qkv[1], qkv[2]
-        qp, kp = q[:, :, prefix:], k[:, :, prefix:]
-        q = torch.cat((q[:, :, :prefix], qp * cos + rotate_half(qp) * sin), 2)
-        k = torch.cat((k[:, :, :prefix], kp * cos + rotate_half(kp) * sin), 2)
-        if hasattr(F, "scaled_dot_product_attention"):
-            o = F.scaled_dot_product_attention(q, k, v)
-        else:  # torch 1.13 (Debian) has no SDPA
-            a = (q @ k.transpose(-1, -2)) * (q.shape[-1] ** -0.5)
-            o = a.softmax(-1) @ v
-        return self.proj(o.transpose(1, 2).reshape(b, n, d))
-
-    def forward(self, x, sin, cos, prefix):
-        x = x + self.g1 * self.attn(self.norm1(x), sin, cos, prefix)
-        return x + self.g2 * self.fc2(F.gelu(self.fc1(self.norm2(x))))
 
 
 class ViT(nn.Module):
@@ -67,7 +27,7 @@ class ViT(nn.Module):
         self.patch = nn.Conv2d(3, D, PATCH, PATCH)
         self.cls, self.reg = nn.Parameter(torch.zeros(1, 1, D)), nn.Parameter(torch.zeros(1, STORAGE, D))
         self.mask_token = nn.Parameter(torch.zeros(1, D))
-        self.blocks = nn.ModuleList(Block() for _ in range(DEPTH))
+        self.blocks = nn.ModuleList(Block(D, HEADS) for _ in range(DEPTH))
         self.norm = nn.LayerNorm(D, eps=1e-5)
 
     def forward(self, x, masks=None):

@@ -25,7 +25,7 @@ import dino4j.runtime.DeviceBuffer;
 import dino4j.runtime.Transfers;
 import dino4j.tensor.CudaBackend;
 import dino4j.tensor.Device;
-import dino4j.tensor.DeviceArena;
+import dino4j.tensor.StepArena;
 import dino4j.tensor.Tensor;
 import jcuda.driver.CUdeviceptr;
 
@@ -298,7 +298,7 @@ public final class GpuCheck {
         line("## High resolution: ViT-S/16 features of one 2048×2048 image (16,384 patch tokens), eval, TF32");
         line("");
         for (int rep = 0; rep < 3; rep++) {
-            try (var arena = DeviceArena.open("highres"); var ng = dino4j.autograd.Grad.noGrad()) {
+            try (var arena = StepArena.open("highres"); var ng = dino4j.autograd.Grad.noGrad()) {
                 c.synchronize();
                 long t0 = System.nanoTime();
                 var f = model.forwardFeatures(Var.constant(x));
@@ -327,7 +327,7 @@ public final class GpuCheck {
         Tensor x = Tensor.randn(new Random(2), batch, 3, 224, 224).cuda();
         int[] labels = new Random(3).ints(batch, 0, 1000).toArray();
         Runnable step = () -> {
-            try (var arena = DeviceArena.open("bench step")) {
+            try (var arena = StepArena.open("bench step")) {
                 var feats = model.forwardFeatures(Var.constant(x));
                 Var loss = F.crossEntropy(head.forward(feats.clsToken()), labels);
                 opt.zeroGrad();

@@ -114,6 +114,19 @@ public interface Backend {
      */
     Tensor sinkhorn(Tensor logits, double temp, double btot, int iters);
 
+    /**
+     * KoLeo of one group of features x [N, D] (spec §3.4): {@code −mean log(‖x̂_i − x̂_nn(i) + ε‖ + ε)}, x̂ the
+     * L2-normalised rows, nn(i) the nearest other row by dot product. Backward: ∂/∂x.
+     */
+    FusedLoss koleo(Tensor x);
+
+    /**
+     * Gram anchoring loss of student patches s vs teacher patches t, both [N, P, D]: the mean over n, i, j of
+     * {@code ((ŜŜᵀ)_ij − (T̂T̂ᵀ)_ij)²} with rows L2-normalised; the P×P matrices need not be stored whole.
+     * Backward: ∂/∂s, ∂/∂t.
+     */
+    FusedLoss gram(Tensor s, Tensor t);
+
     /** teacher = momentum * teacher + (1 - momentum) * student, in place. */
     void ema(Tensor teacher, Tensor student, double momentum);
 }

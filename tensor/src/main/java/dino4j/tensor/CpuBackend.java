@@ -6,6 +6,8 @@ import dino4j.kernels.ConvKernels;
 import dino4j.kernels.DepthwiseConvKernels;
 import dino4j.kernels.ElementwiseKernels;
 import dino4j.kernels.GemmKernels;
+import dino4j.kernels.GramKernels;
+import dino4j.kernels.KoLeoKernels;
 import dino4j.kernels.LayerNormKernels;
 import dino4j.kernels.OptimizerKernels;
 import dino4j.kernels.ReduceKernels;
@@ -428,6 +430,58 @@ final class CpuBackend implements Backend {
         float[] out = logits.toFloatArray();
         SinkhornKernels.sinkhorn(out, 0, out, 0, B, K, (float) temp, btot, iters);
         return Tensor.of(out, logits.shape());
+    }
+
+    @Override public FusedLoss koleo(Tensor x) {
+        int N = x.size(0), D = x.size(1);
+        int[] shape = x.shape(), nn = new int[N];
+        if (!isF32(x)) {
+            double[] xh = new double[N * D], nr = new double[N], d = new double[N];
+            double loss = KoLeoKernels.referenceForward(x.toDoubleArray(), 0, N, D, xh, nr, nn, d);
+            return fused(Tensor.full(DType.F64, loss), (g, needs) -> {
+                double[] gx = new double[N * D];
+                KoLeoKernels.referenceBackward(g, xh, nr, nn, d, N, D, gx, 0);
+                return new Tensor[]{Tensor.of(gx, shape)};
+            });
+        }
+        float[] xh = new float[N * D], nr = new float[N], d = new float[N];
+        double loss = KoLeoKernels.forward(x.toFloatArray(), 0, N, D, xh, nr, nn, d);
+        return fused(Tensor.full(DType.F32, loss), (g, needs) -> {
+            float[] gx = new float[N * D];
+            KoLeoKernels.backward(g.floatValue(), xh, nr, nn, d, N, D, gx, 0);
+            return new Tensor[]{Tensor.of(gx, shape)};
+        });
+    }
+
+    @Override public FusedLoss gram(Tensor s, Tensor t) {
+        int N = s.dim() == 3 ? s.size(0) : 1, P = s.size(-2), D = s.size(-1), n = N * P * D;
+        int[] shape = s.shape();
+        if (!isF32(s)) {
+            double[] sd = s.toDoubleArray(), td = t.toDoubleArray();
+            double loss = GramKernels.referenceForward(sd, 0, td, 0, N, P, D);
+            return fused(Tensor.full(DType.F64, loss), (g, needs) -> {
+                boolean needT = needs.length > 1 && needs[1];
+                double[] gs = new double[n], gt = needT ? new double[n] : null;
+                GramKernels.referenceBackward(g, sd, 0, td, 0, N, P, D, gs, gt);
+                return new Tensor[]{Tensor.of(gs, shape), needT ? Tensor.of(gt, shape) : null};
+            });
+        }
+        float[] sh = new float[n], th = new float[n], ns = new float[N * P], nt = new float[N * P];
+        double loss = GramKernels.forward(s.toFloatArray(), 0, t.toFloatArray(), 0, N, P, D, sh, ns, th, nt);
+        return fused(Tensor.full(DType.F32, loss), (g, needs) -> {
+            boolean needT = needs.length > 1 && needs[1];
+            float[] gs = new float[n], gt = needT ? new float[n] : null;
+            GramKernels.backward(g.floatValue(), sh, ns, th, nt, N, P, D, gs, gt);
+            return new Tensor[]{Tensor.of(gs, shape), needT ? Tensor.of(gt, shape) : null};
+        });
+    }
+
+    /** A {@link FusedLoss} from its value and a backward closure over the forward's state. */
+    static FusedLoss fused(Tensor loss, java.util.function.BiFunction<Double, boolean[], Tensor[]> backward) {
+        return new FusedLoss() {
+            @Override public Tensor loss() { return loss; }
+            @Override public Tensor[] backward(double gLoss, boolean... needs) { return backward.apply(gLoss, needs); }
+        };
     }
 
     @Override public Tensor copy(Tensor x) {

@@ -7,6 +7,8 @@ import dino4j.kernels.ConvKernels;
 import dino4j.kernels.DepthwiseConvKernels;
 import dino4j.kernels.ElementwiseCuda;
 import dino4j.kernels.GemmCuda;
+import dino4j.kernels.GramCuda;
+import dino4j.kernels.KoLeoCuda;
 import dino4j.kernels.LayerNormCuda;
 import dino4j.kernels.OptimizerCuda;
 import dino4j.kernels.ReduceCuda;
@@ -498,6 +500,34 @@ public final class CudaBackend implements Backend {
         Tensor o = out(logits.shape());
         if (o.numel() > 0) SinkhornCuda.sinkhorn(c, in(contig(logits)), w(o), B, K, (float) temp, (int) btot, iters);
         return o;
+    }
+
+    @Override public FusedLoss koleo(Tensor x) {
+        int N = x.size(0), D = x.size(1);
+        Tensor xc = contig(x);
+        // nn holds int32 neighbour indices (raw bits in a 4-byte device buffer; never read on the host)
+        Tensor xhat = out(N, D), norms = out(N), nn = out(N), dist = out(N), loss = out();
+        KoLeoCuda.forward(c, in(xc), N, D, w(xhat), w(norms), w(nn), w(dist), w(loss));
+        int[] shape = x.shape();
+        return CpuBackend.fused(loss, (g, needs) -> {
+            Tensor gx = out(shape);
+            KoLeoCuda.backward(c, g.floatValue(), in(xhat), in(norms), in(nn), in(dist), N, D, w(gx));
+            return new Tensor[]{gx};
+        });
+    }
+
+    @Override public FusedLoss gram(Tensor s, Tensor t) {
+        int N = s.dim() == 3 ? s.size(0) : 1, P = s.size(-2), D = s.size(-1);
+        Tensor sc = contig(s), tc = contig(t);
+        Tensor sHat = out(N * P * D), sNorm = out(N * P), tHat = out(N * P * D), tNorm = out(N * P), loss = out();
+        GramCuda.forward(c, in(sc), in(tc), N, P, D, w(sHat), w(sNorm), w(tHat), w(tNorm), w(loss));
+        int[] shape = s.shape();
+        return CpuBackend.fused(loss, (g, needs) -> {
+            boolean needT = needs.length > 1 && needs[1];
+            Tensor gs = out(shape), gt = needT ? out(shape) : null;
+            GramCuda.backward(c, g.floatValue(), in(sHat), in(sNorm), in(tHat), in(tNorm), N, P, D, w(gs), needT ? w(gt) : null);
+            return new Tensor[]{gs, gt};
+        });
     }
 
     // ---------------------------------------------------------------- in place, optimizer

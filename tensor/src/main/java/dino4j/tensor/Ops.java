@@ -447,4 +447,20 @@ public final class Ops {
         if (iters < 0) throw new IllegalArgumentException("sinkhorn: iterations must be >= 0, got " + iters);
         return be("sinkhorn", logits).sinkhorn(logits, temp, btot, iters);
     }
+
+    /** KoLeo of one group of features x [N, D] with its own backward; see {@link Backend#koleo}. */
+    public static FusedLoss koleo(Tensor x) {
+        mathDType("koleo", x);
+        if (x.dim() != 2 || x.size(0) < 2) throw bad("koleo", "features must be [N, D] with N >= 2 (a neighbour each)", x);
+        return be("koleo", x).koleo(x);
+    }
+
+    /** Gram anchoring loss of s vs t, both [N, P, D] (or [P, D]), with its own backward; see {@link Backend#gram}. */
+    public static FusedLoss gram(Tensor s, Tensor t) {
+        mathDType("gram", s, t);
+        if (!s.sameShape(t) || (s.dim() != 3 && s.dim() != 2))
+            throw new IllegalArgumentException("gram: student " + Arrays.toString(s.shape()) + " and teacher " + Arrays.toString(t.shape())
+                    + " must both be [N, P, D] (or [P, D])");
+        return be("gram", s, t).gram(s, t);
+    }
 }

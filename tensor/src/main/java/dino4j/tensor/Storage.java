@@ -26,7 +26,8 @@ public final class Storage {
     private Device home = Device.CPU;
     private DeviceBuffer device;      // null until first used on the GPU
     private boolean hostValid = true, deviceValid = false;
-    private String releasedBy;        // set when a DeviceArena freed the only copy of the data
+    private String releasedBy;        // set when a StepArena freed the only copy of the data
+    private boolean recyclable;       // a step-born kernel output whose host array goes back to StepArena's pool
 
     private Storage(DType dtype, Object data, int length) {
         this.dtype = dtype;
@@ -56,12 +57,26 @@ public final class Storage {
      * is given (the launcher, tests and benches do); otherwise a plain zeroed array.
      */
     static Storage allocateUninitialized(DType dtype, int length) {
-        if (dtype != DType.F32 || length < UNINIT_MIN || UNINIT == null) return allocate(dtype, length);
-        try {
-            return new Storage(dtype, UNINIT.invoke(float.class, length), length);
-        } catch (Throwable e) {
-            return allocate(dtype, length);
+        if (dtype != DType.F32 || length < UNINIT_MIN) return allocate(dtype, length);
+        float[] a = StepArena.RECYCLE_HOST ? StepArena.take(length) : null;   // an earlier step's dead output
+        if (a == null) a = freshUninitialized(length);
+        Storage s = new Storage(dtype, a, length);
+        if (StepArena.collectingHost()) {
+            s.recyclable = true;
+            StepArena.register(s);
         }
+        return s;
+    }
+
+    private static float[] freshUninitialized(int length) {
+        if (UNINIT != null) {
+            try {
+                return (float[]) UNINIT.invoke(float.class, length);
+            } catch (Throwable ignored) {
+                // fall through to a zeroed array
+            }
+        }
+        return new float[length];
     }
 
     private static final int UNINIT_MIN = 1 << 14;
@@ -89,7 +104,7 @@ public final class Storage {
         s.hostValid = false;
         s.device = Cuda.context().alloc((long) length * dtype.bytes).bindTo(s);
         s.deviceValid = true;
-        DeviceArena.register(s);
+        StepArena.register(s);
         return s;
     }
 
@@ -125,7 +140,7 @@ public final class Storage {
     public synchronized boolean deviceValid() { return deviceValid; }
 
     /**
-     * Frees the device copy now (called by {@link DeviceArena}). When the host copy is current nothing is
+     * Frees the device copy now (called by {@link StepArena}). When the host copy is current nothing is
      * lost; otherwise the data is gone and any later use throws, naming the arena.
      */
     synchronized void releaseDevice(String arena) {
@@ -136,10 +151,22 @@ public final class Storage {
         deviceValid = false;
     }
 
+    /**
+     * Gives up the host array of a recyclable step-born output (called by {@link StepArena} at its close) and
+     * returns it, or null when this storage is not one (or its data also lives on the GPU). Later use throws.
+     */
+    synchronized float[] releaseHost(String arena) {
+        if (!recyclable || device != null || home != Device.CPU || !(data instanceof float[] a)) return null;
+        data = null;
+        hostValid = false;
+        releasedBy = arena;
+        return a;
+    }
+
     private void checkLive() {
         if (releasedBy != null)
-            throw new IllegalStateException("this tensor's data lived only on the GPU and was freed when DeviceArena '" + releasedBy
-                    + "' closed; read what you need (e.g. item(), toFloatArray()) inside the arena, or copy it out");
+            throw new IllegalStateException("this tensor was made inside StepArena '" + releasedBy + "' and its only copy of the data was freed"
+                    + " when the arena closed; read what you need (e.g. item(), toFloatArray()) inside the arena, or copy it out");
     }
 
     private Object host(boolean forWrite) {

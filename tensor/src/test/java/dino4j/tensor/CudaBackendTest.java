@@ -110,6 +110,11 @@ class CudaBackendTest {
         }, rnd(13, 384), rnd(384), rnd(384), rnd(13, 384));
         same("sinkhorn", t -> Ops.sinkhorn(t[0], 0.07, 37, 3), rnd(37, 1003));
         same("sinkhorn 3-d", t -> Ops.sinkhorn(t[0], 0.04, 2 * 19, 3), rnd(2, 19, 4096));
+        same("koleo", t -> Ops.koleo(t[0]).loss(), rnd(200, 96));
+        same("koleo backward", t -> Ops.koleo(t[0]).backward(0.7, true)[0], rnd(200, 96));
+        same("gram", t -> Ops.gram(t[0], t[1]).loss(), rnd(2, 150, 64), rnd(2, 150, 64));
+        same("gram backward s", t -> Ops.gram(t[0], t[1]).backward(1.3, true, true)[0], rnd(2, 150, 64), rnd(2, 150, 64));
+        same("gram backward t", t -> Ops.gram(t[0], t[1]).backward(1.3, true, true)[1], rnd(2, 150, 64), rnd(2, 150, 64));
         same("residual", t -> Ops.residualScaled(t[0], t[1], t[2]), rnd(2, 9, 48), rnd(2, 9, 48), rnd(48));
         same("residual gy", t -> Ops.residualScaledBackward(t[0], t[1], t[2], true, true)[0], rnd(2, 9, 48), rnd(2, 9, 48), rnd(48));
         same("residual gamma", t -> Ops.residualScaledBackward(t[0], t[1], t[2], true, true)[1], rnd(2, 9, 48), rnd(2, 9, 48), rnd(48));
@@ -186,7 +191,7 @@ class CudaBackendTest {
         float[] before = param.toFloatArray();
         Tensor inside, readInside;
         double sum;
-        try (var arena = DeviceArena.open("test")) {
+        try (var arena = StepArena.open("test")) {
             inside = Ops.mulScalar(grad, 2);                       // born on the device
             readInside = Ops.addScalar(grad, 1);
             readInside.toFloatArray();                             // host copy made current inside
@@ -195,7 +200,7 @@ class CudaBackendTest {
             assertTrue(arena.size() >= 3, "device-born storages are collected");
         }
         var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, inside::toFloatArray);
-        assertTrue(e.getMessage().contains("DeviceArena 'test'"), e.getMessage());
+        assertTrue(e.getMessage().contains("StepArena 'test'"), e.getMessage());
         assertEquals(256, readInside.toFloatArray().length, "a tensor whose host copy is current survives");
         float[] after = param.toFloatArray(), mv = m.toFloatArray();
         boolean changed = false;

@@ -2,10 +2,9 @@ package dino4j.dino.ssl;
 
 import dino4j.autograd.Graph;
 import dino4j.autograd.Var;
-import dino4j.kernels.GramKernels;
-import dino4j.kernels.KoLeoKernels;
 import dino4j.kernels.SinkhornKernels;
 import dino4j.tensor.DType;
+import dino4j.tensor.FusedLoss;
 import dino4j.tensor.Ops;
 import dino4j.tensor.Tensor;
 
@@ -196,25 +195,8 @@ public final class Losses {
         if (dino4j.tensor.OpTimeline.ON) dino4j.tensor.OpTimeline.mark("loss:koleoLoss");
         Tensor xd = x.data();
         if (xd.dim() != 2) throw new IllegalArgumentException("koleo: features must be [N, D], got " + Arrays.toString(xd.shape()));
-        int N = xd.size(0), D = xd.size(1);
-        int[] shape = xd.shape();
-        int[] nn = new int[N];
-        if (mathDType("koleo", xd) == DType.F64) {
-            double[] xh = new double[N * D], nr = new double[N], d = new double[N];
-            double loss = KoLeoKernels.referenceForward(xd.toDoubleArray(), 0, N, D, xh, nr, nn, d);
-            return Graph.record("koleoLoss", Tensor.full(DType.F64, loss), new Var[]{x}, new Tensor[]{xd}, (g, needs) -> {
-                double[] gx = new double[N * D];
-                KoLeoKernels.referenceBackward(g.item(), xh, nr, nn, d, N, D, gx, 0);
-                return new Tensor[]{Tensor.of(gx, shape)};
-            });
-        }
-        float[] xh = new float[N * D], nr = new float[N], d = new float[N];
-        double loss = KoLeoKernels.forward(xd.toFloatArray(), 0, N, D, xh, nr, nn, d);
-        return Graph.record("koleoLoss", Tensor.full(DType.F32, loss), new Var[]{x}, new Tensor[]{xd}, (g, needs) -> {
-            float[] gx = new float[N * D];
-            KoLeoKernels.backward((float) g.item(), xh, nr, nn, d, N, D, gx, 0);
-            return new Tensor[]{Tensor.of(gx, shape)};
-        });
+        FusedLoss f = Ops.koleo(xd);   // the backend's fused kernels (CPU or CUDA), with their own backward
+        return Graph.record("koleoLoss", f.loss(), new Var[]{x}, new Tensor[]{xd}, (g, needs) -> f.backward(g.item(), needs));
     }
 
     // ------------------------------------------------------------------ Gram anchoring
@@ -226,28 +208,8 @@ public final class Losses {
     public static Var gramLoss(Var student, Var teacher) {
         if (dino4j.tensor.OpTimeline.ON) dino4j.tensor.OpTimeline.mark("loss:gramLoss");
         Tensor s = student.data(), t = teacher.data();
-        if (!s.sameShape(t) || (s.dim() != 3 && s.dim() != 2))
-            throw new IllegalArgumentException("gram: student " + Arrays.toString(s.shape()) + " and teacher " + Arrays.toString(t.shape())
-                    + " must both be [N, P, D] (or [P, D])");
-        int N = s.dim() == 3 ? s.size(0) : 1, P = s.size(-2), D = s.size(-1), n = N * P * D;
-        int[] shape = s.shape();
-        DType dt = mathDType("gram", s, t);
-        if (dt == DType.F64) {
-            double[] sd = s.toDoubleArray(), td = t.toDoubleArray();
-            double loss = GramKernels.referenceForward(sd, 0, td, 0, N, P, D);
-            return Graph.record("gramLoss", Tensor.full(DType.F64, loss), new Var[]{student, teacher}, new Tensor[]{s, t}, (g, needs) -> {
-                double[] gs = new double[n], gt = needs[1] ? new double[n] : null;
-                GramKernels.referenceBackward(g.item(), sd, 0, td, 0, N, P, D, gs, gt);
-                return new Tensor[]{needs[0] ? Tensor.of(gs, shape) : null, needs[1] ? Tensor.of(gt, shape) : null};
-            });
-        }
-        float[] sh = new float[n], th = new float[n], ns = new float[N * P], nt = new float[N * P];
-        double loss = GramKernels.forward(s.toFloatArray(), 0, t.toFloatArray(), 0, N, P, D, sh, ns, th, nt);
-        return Graph.record("gramLoss", Tensor.full(DType.F32, loss), new Var[]{student, teacher}, new Tensor[]{s, t}, (g, needs) -> {
-            float[] gs = new float[n], gt = needs[1] ? new float[n] : null;
-            GramKernels.backward((float) g.item(), sh, ns, th, nt, N, P, D, gs, gt);
-            return new Tensor[]{needs[0] ? Tensor.of(gs, shape) : null, needs[1] ? Tensor.of(gt, shape) : null};
-        });
+        FusedLoss f = Ops.gram(s, t);
+        return Graph.record("gramLoss", f.loss(), new Var[]{student, teacher}, new Tensor[]{s, t}, (g, needs) -> f.backward(g.item(), needs));
     }
 
     private static DType mathDType(String op, Tensor... ts) {

@@ -18,7 +18,7 @@ import dino4j.nn.optim.ParamGroups;
 import dino4j.nn.optim.Schedules;
 import dino4j.tensor.OpTimeline;
 import dino4j.tensor.Device;
-import dino4j.tensor.DeviceArena;
+import dino4j.tensor.StepArena;
 import dino4j.tensor.Tensor;
 
 import java.io.IOException;
@@ -167,9 +167,9 @@ public final class SslTrainer implements AutoCloseable {
 
     /** One SSL step on the next batch. */
     public StepMetrics trainStep() {
-        if (device == Device.CPU) return runStep();
-        // GPU: the step's activations and gradients go back to the allocator when it ends (see DeviceArena)
-        try (var arena = DeviceArena.open("train step " + (step + 1))) {
+        // the step's activations and gradients go back when it ends (GPU: to the allocator; CPU: their arrays to
+        // a pool the next step draws from) instead of waiting for the GC (see StepArena)
+        try (var arena = StepArena.open("train step " + (step + 1))) {
             return runStep();
         }
     }
