@@ -138,6 +138,15 @@ public final class F {
 
     // ---------------------------------------------------------------- matmul, linear
 
+    /** The SwiGLU gate {@code silu(a) ⊙ b} as one fused node (forward and backward one pass each). */
+    public static Var swiglu(Var a, Var b) {
+        Tensor ad = a.data(), bd = b.data();
+        return rec("swiglu", Ops.swiglu(ad, bd), new Var[]{a, b}, new Tensor[]{ad, bd}, (g, n) -> {
+            Tensor[] r = Ops.swigluBackward(ad, bd, g);
+            return grads(n[0] ? r[0] : null, n[1] ? r[1] : null);
+        });
+    }
+
     /**
      * The LayerScale residual {@code x + y ⊙ γ} (x, y [..., C], γ [C]) as one fused node: one pass forward;
      * backward gx = g, gy = g ⊙ γ and gγ = Σ g ⊙ y without intermediate tensors (ResidualKernels).

@@ -69,6 +69,7 @@ class GradCheckTest {
         ok(v -> F.neg(v.get(0)), x);
         ok(v -> F.exp(v.get(0)), x);
         ok(v -> F.gelu(v.get(0)), Tensor.of(new double[]{-4, -3.2, -2.9, -1, 0.3, 2.99, 3.01, 5}, 8));
+        ok(v -> F.swiglu(v.get(0), v.get(1)), Tensor.of(new double[]{-9, -4, -1, -0.2, 0, 0.4, 2, 7}, 2, 4), randn(2, 4));
     }
 
     @Test void matmulAndLinear() {

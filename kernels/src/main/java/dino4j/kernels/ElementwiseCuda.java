@@ -100,6 +100,22 @@ public final class ElementwiseCuda {
                 .launch(grid(c, (n + 3) / 4), 1, 1, BLOCK, 1, 1, 0, n, x, gy, gx);
     }
 
+    /** {@code y = silu(a)·b}, contiguous, n elements (the SwiGLU gate). */
+    public static void swiglu(CudaContext c, long n, CUdeviceptr a, CUdeviceptr b, CUdeviceptr y) {
+        if (n < 0) throw new IllegalArgumentException("n must be >= 0, got " + n);
+        nonNull("a", a); nonNull("b", b); nonNull("y", y);
+        if (n == 0) return;
+        c.kernel(FAMILY, "elementwise_swiglu").launch(grid(c, n), 1, 1, BLOCK, 1, 1, 0, n, a, b, y);
+    }
+
+    /** SwiGLU backward: {@code ga = gy·b·silu'(a)}, {@code gb = gy·silu(a)} (written), contiguous, n elements. */
+    public static void swigluBackward(CudaContext c, long n, CUdeviceptr a, CUdeviceptr b, CUdeviceptr gy, CUdeviceptr ga, CUdeviceptr gb) {
+        if (n < 0) throw new IllegalArgumentException("n must be >= 0, got " + n);
+        nonNull("a", a); nonNull("b", b); nonNull("gy", gy); nonNull("ga", ga); nonNull("gb", gb);
+        if (n == 0) return;
+        c.kernel(FAMILY, "elementwise_swiglu_grad").launch(grid(c, n), 1, 1, BLOCK, 1, 1, 0, n, a, b, gy, ga, gb);
+    }
+
     // =====================================================================================
     // Fill and copies
     // =====================================================================================

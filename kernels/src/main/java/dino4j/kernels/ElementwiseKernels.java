@@ -633,6 +633,75 @@ public final class ElementwiseKernels {
         return i;
     }
 
+    // =====================================================================================
+    // SwiGLU gate: y = silu(a)·b (the same operations, in the same order, as SILU then MUL, so the fused op
+    // gives the composition's bits), and its backward in one pass
+    // =====================================================================================
+
+    /** y = silu(a)·b, contiguous. */
+    public static void swiglu(int n, float[] a, int aOff, float[] b, int bOff, float[] y, int yOff) {
+        Parallel.forRange(n, GRAIN, (i0, i1) -> {
+            int len = i1 - i0, i = swigluLoop(S.loopBound(len), a, aOff + i0, b, bOff + i0, y, yOff + i0);
+            for (; i < len; i++) y[yOff + i0 + i] = (float) apply(UnaryOp.SILU, a[aOff + i0 + i]) * b[bOff + i0 + i];
+        });
+    }
+
+    private static int swigluLoop(int ub, float[] a, int ao, float[] b, int bo, float[] y, int yo) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, a, ao + i);
+            v.div(one.add(VectorMath.exp(v.neg()))).mul(FloatVector.fromArray(S, b, bo + i)).intoArray(y, yo + i);
+        }
+        return i;
+    }
+
+    /** ga = (gy·b)·silu'(a), gb = gy·silu(a), written, contiguous. */
+    public static void swigluBackward(int n, float[] a, int aOff, float[] b, int bOff, float[] gy, int gyOff,
+                                      float[] ga, int gaOff, float[] gb, int gbOff) {
+        Parallel.forRange(n, GRAIN, (i0, i1) -> {
+            int len = i1 - i0;
+            int i = swigluGradLoop(S.loopBound(len), a, aOff + i0, b, bOff + i0, gy, gyOff + i0, ga, gaOff + i0, gb, gbOff + i0);
+            for (; i < len; i++) {
+                double x = a[aOff + i0 + i];
+                float g = gy[gyOff + i0 + i];
+                ga[gaOff + i0 + i] = (float) ((g * b[bOff + i0 + i]) * derivative(UnaryOp.SILU, x));
+                gb[gbOff + i0 + i] = g * (float) apply(UnaryOp.SILU, x);
+            }
+        });
+    }
+
+    private static int swigluGradLoop(int ub, float[] a, int ao, float[] b, int bo, float[] gy, int go,
+                                      float[] ga, int gao, float[] gb, int gbo) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, a, ao + i), g = FloatVector.fromArray(S, gy, go + i);
+            // silu'(x) = σ(x)·(1 + x·σ(−x)) without the cancelling 1 − σ(x), as gradSilu
+            FloatVector e = VectorMath.exp(v.abs().neg()), inv = one.div(one.add(e)), small = e.mul(inv);
+            var pos = v.compare(VectorOperators.GE, 0f);
+            FloatVector sp = small.blend(inv, pos), sn = inv.blend(small, pos);
+            g.mul(FloatVector.fromArray(S, b, bo + i)).mul(sp.mul(v.mul(sn).add(one))).intoArray(ga, gao + i);
+            g.mul(v.div(one.add(VectorMath.exp(v.neg())))).intoArray(gb, gbo + i);
+        }
+        return i;
+    }
+
+    /** Double twin of {@link #swiglu(int, float[], int, float[], int, float[], int)} (the reference). */
+    public static void swiglu(int n, double[] a, int aOff, double[] b, int bOff, double[] y, int yOff) {
+        for (int i = 0; i < n; i++) y[yOff + i] = apply(UnaryOp.SILU, a[aOff + i]) * b[bOff + i];
+    }
+
+    /** Double twin of the backward (the reference). */
+    public static void swigluBackward(int n, double[] a, int aOff, double[] b, int bOff, double[] gy, int gyOff,
+                                      double[] ga, int gaOff, double[] gb, int gbOff) {
+        for (int i = 0; i < n; i++) {
+            double x = a[aOff + i], g = gy[gyOff + i];
+            ga[gaOff + i] = (g * b[bOff + i]) * derivative(UnaryOp.SILU, x);
+            gb[gbOff + i] = g * apply(UnaryOp.SILU, x);
+        }
+    }
+
     /** Double scalar f(x) (the reference). */
     public static double apply(UnaryOp op, double x) {
         return switch (op) {

@@ -227,6 +227,24 @@ class ElementwiseCudaTest {
     }
 
     @Test
+    void swigluMatchesTheCpuKernel() {
+        CudaContext c = gpu();
+        Random r = new Random(23);
+        int n = 300_007;
+        float[] a = unaryInput(UnaryOp.SILU, r, n), b = randn(r, n), gy = randn(r, n);
+        DeviceBuffer da = upload(c, a), db = upload(c, b), dg = upload(c, gy);
+        DeviceBuffer y = poisoned(c, n), ga = poisoned(c, n), gb = poisoned(c, n);
+        ElementwiseCuda.swiglu(c, n, da.ptr(), db.ptr(), y.ptr());
+        ElementwiseCuda.swigluBackward(c, n, da.ptr(), db.ptr(), dg.ptr(), ga.ptr(), gb.ptr());
+        double[] yd = new double[n], gad = new double[n], gbd = new double[n];
+        ElementwiseKernels.swiglu(n, toDouble(a), 0, toDouble(b), 0, yd, 0);
+        ElementwiseKernels.swigluBackward(n, toDouble(a), 0, toDouble(b), 0, toDouble(gy), 0, gad, 0, gbd, 0);
+        assertRel("swiglu fwd", download(c, y, n), yd, TOL);
+        assertRel("swiglu ga", download(c, ga, n), gad, TOL);
+        assertRel("swiglu gb", download(c, gb, n), gbd, TOL);
+    }
+
+    @Test
     void geluIsAccurateInBothTails() {
         CudaContext c = gpu();
         int n = 4001;

@@ -56,6 +56,33 @@ class ElementwiseKernelsTest {
     }
 
     @Test
+    void swigluIsTheCompositionBitForBitAndMatchesTheReference() {
+        Random r = new Random(5);
+        for (int n : new int[]{1, 37, 100_003}) {
+            float[] a = uniform(r, n, -12, 12), b = randn(r, n), gy = randn(r, n);
+            float[] y = new float[n], ga = new float[n], gb = new float[n];
+            ElementwiseKernels.swiglu(n, a, 0, b, 0, y, 0);
+            ElementwiseKernels.swigluBackward(n, a, 0, b, 0, gy, 0, ga, 0, gb, 0);
+            // the composition silu(a) then ·b, and its backward in autograd's order
+            float[] s = new float[n], gs = new float[n], ga2 = new float[n];
+            ElementwiseKernels.unary(UnaryOp.SILU, n, a, 0, s, 0);
+            for (int i = 0; i < n; i++) gs[i] = gy[i] * b[i];
+            ElementwiseKernels.unaryBackward(UnaryOp.SILU, n, a, 0, gs, 0, ga2, 0);
+            for (int i = 0; i < n; i++) {
+                assertEquals(s[i] * b[i], y[i], 0f, "y[" + i + "]");
+                assertEquals(ga2[i], ga[i], 0f, "ga[" + i + "]");
+                assertEquals(gy[i] * s[i], gb[i], 0f, "gb[" + i + "]");
+            }
+            double[] yd = new double[n], gad = new double[n], gbd = new double[n];
+            ElementwiseKernels.swiglu(n, toDouble(a), 0, toDouble(b), 0, yd, 0);
+            ElementwiseKernels.swigluBackward(n, toDouble(a), 0, toDouble(b), 0, toDouble(gy), 0, gad, 0, gbd, 0);
+            assertRel("swiglu fwd n=" + n, y, yd, 1e-6);
+            assertRel("swiglu ga n=" + n, ga, gad, 1e-6);
+            assertRel("swiglu gb n=" + n, gb, gbd, 1e-6);
+        }
+    }
+
+    @Test
     void geluIsAccurateElementwiseOverWideRange() {
         int n = 20001;
         float[] x = new float[n], y = new float[n];

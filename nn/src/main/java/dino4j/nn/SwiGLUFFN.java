@@ -33,6 +33,6 @@ public class SwiGLUFFN extends Module {
     public static int hiddenSize(int dim, double ratio, int alignTo) { return hiddenSize((int) (dim * ratio), alignTo); }
 
     @Override public Var forward(Var x) {
-        return w3.forward(F.mul(F.silu(w1.forward(x)), w2.forward(x)));
+        return w3.forward(F.swiglu(w1.forward(x), w2.forward(x)));   // one fused gate (same bits as silu then mul)
     }
 }

@@ -91,6 +91,12 @@ public interface Backend {
      */
     Tensor residualScaled(Tensor x, Tensor y, Tensor gamma);
 
+    /** The SwiGLU gate {@code silu(a) ⊙ b} (a, b the same shape), one fused pass. */
+    Tensor swiglu(Tensor a, Tensor b);
+
+    /** Backward of {@link #swiglu}: {ga = gy ⊙ b ⊙ silu'(a), gb = gy ⊙ silu(a)}, one fused pass. */
+    Tensor[] swigluBackward(Tensor a, Tensor b, Tensor gy);
+
     /** Returns {gy = g ⊙ γ (or null), gγ = Σ_rows g ⊙ y (or null)}; gx is g itself. */
     Tensor[] residualScaledBackward(Tensor g, Tensor y, Tensor gamma, boolean needY, boolean needGamma);
 

@@ -86,6 +86,23 @@ final class CpuBackend implements Backend {
         return out;
     }
 
+    @Override public Tensor swiglu(Tensor a, Tensor b) {
+        Tensor ac = a.contiguous(), bc = b.contiguous(), out = Tensor.uninitialized(a.dtype(), a.shape());
+        if (isF32(a)) ElementwiseKernels.swiglu(ac.numel(), ac.f32(), ac.offset(), bc.f32(), bc.offset(), out.f32(), 0);
+        else ElementwiseKernels.swiglu(ac.numel(), ac.f64(), ac.offset(), bc.f64(), bc.offset(), out.f64(), 0);
+        return out;
+    }
+
+    @Override public Tensor[] swigluBackward(Tensor a, Tensor b, Tensor gy) {
+        Tensor ac = a.contiguous(), bc = b.contiguous(), g = gy.contiguous();
+        Tensor ga = Tensor.uninitialized(a.dtype(), a.shape()), gb = Tensor.uninitialized(a.dtype(), a.shape());
+        if (isF32(a)) ElementwiseKernels.swigluBackward(ac.numel(), ac.f32(), ac.offset(), bc.f32(), bc.offset(), g.f32(), g.offset(),
+                ga.f32(), 0, gb.f32(), 0);
+        else ElementwiseKernels.swigluBackward(ac.numel(), ac.f64(), ac.offset(), bc.f64(), bc.offset(), g.f64(), g.offset(),
+                ga.f64(), 0, gb.f64(), 0);
+        return new Tensor[]{ga, gb};
+    }
+
     // ---------------------------------------------------------------- matmul
 
     /** A matrix operand view: transposed or not, leading dimension, and possibly a contiguous copy. */

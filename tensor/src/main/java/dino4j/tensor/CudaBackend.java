@@ -319,6 +319,18 @@ public final class CudaBackend implements Backend {
         return new Tensor[]{gy, gg};
     }
 
+    @Override public Tensor swiglu(Tensor a, Tensor b) {
+        Tensor o = out(a.shape());
+        ElementwiseCuda.swiglu(c, o.numel(), in(contig(a)), in(contig(b)), w(o));
+        return o;
+    }
+
+    @Override public Tensor[] swigluBackward(Tensor a, Tensor b, Tensor gy) {
+        Tensor ga = out(a.shape()), gb = out(a.shape());
+        ElementwiseCuda.swigluBackward(c, ga.numel(), in(contig(a)), in(contig(b)), in(contig(gy)), w(ga), w(gb));
+        return new Tensor[]{ga, gb};
+    }
+
     // ---------------------------------------------------------------- attention
 
     /** The RoPE table's sin and cos on the device, uploaded once per table. */

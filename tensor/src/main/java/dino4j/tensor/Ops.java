@@ -423,6 +423,20 @@ public final class Ops {
         be("ema", teacher, student).ema(teacher, student, momentum);
     }
 
+    /** The SwiGLU gate {@code silu(a) ⊙ b}, a and b the same shape, one fused pass. */
+    public static Tensor swiglu(Tensor a, Tensor b) {
+        mathDType("swiglu", a, b);
+        if (!a.sameShape(b)) throw bad("swiglu", "a and b must have the same shape", a, b);
+        return be("swiglu", a, b).swiglu(a, b);
+    }
+
+    /** Backward of {@link #swiglu}: {ga, gb}. */
+    public static Tensor[] swigluBackward(Tensor a, Tensor b, Tensor gy) {
+        mathDType("swigluBackward", a, b, gy);
+        if (!a.sameShape(b) || !a.sameShape(gy)) throw bad("swigluBackward", "a, b and gy must have the same shape", a, b, gy);
+        return be("swigluBackward", a, b, gy).swigluBackward(a, b, gy);
+    }
+
     /** The LayerScale residual {@code x + y ⊙ γ}: x, y [..., C], γ [C], one fused pass. */
     public static Tensor residualScaled(Tensor x, Tensor y, Tensor gamma) {
         mathDType("residualScaled", x, y, gamma);

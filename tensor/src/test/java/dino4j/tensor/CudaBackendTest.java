@@ -110,6 +110,9 @@ class CudaBackendTest {
         }, rnd(13, 384), rnd(384), rnd(384), rnd(13, 384));
         same("sinkhorn", t -> Ops.sinkhorn(t[0], 0.07, 37, 3), rnd(37, 1003));
         same("sinkhorn 3-d", t -> Ops.sinkhorn(t[0], 0.04, 2 * 19, 3), rnd(2, 19, 4096));
+        same("swiglu", t -> Ops.swiglu(t[0], t[1]), rnd(7, 300), rnd(7, 300));
+        same("swiglu ga", t -> Ops.swigluBackward(t[0], t[1], t[2])[0], rnd(7, 300), rnd(7, 300), rnd(7, 300));
+        same("swiglu gb", t -> Ops.swigluBackward(t[0], t[1], t[2])[1], rnd(7, 300), rnd(7, 300), rnd(7, 300));
         same("koleo", t -> Ops.koleo(t[0]).loss(), rnd(200, 96));
         same("koleo backward", t -> Ops.koleo(t[0]).backward(0.7, true)[0], rnd(200, 96));
         same("gram", t -> Ops.gram(t[0], t[1]).loss(), rnd(2, 150, 64), rnd(2, 150, 64));
