@@ -1,5 +1,7 @@
 package dino4j.tensor;
 
+import java.lang.ref.SoftReference;
+import java.lang.ref.WeakReference;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,10 +19,11 @@ import java.util.Map;
  * (measured on an H100: a 69 GB peak for a ViT-S/16 batch-64 step). With an arena the next step reuses
  * the same blocks straight from the allocator's cache.
  *
- * <p>CPU: kernel outputs ({@code Tensor.uninitialized}, float, ≥ 16 Ki elements) born in the step hand their
- * arrays to a pool keyed by length, and the next step's outputs of the same shapes take them from there. A
- * fresh heap array of activation size costs a zeroing pass (measured ≈ 6 ms per 54 MB, about 10 % of a
- * small-ViT SSL step in all); a recycled one costs nothing. {@code -Ddino4j.recycleHost=false} turns this off.
+ * <p>CPU: kernel outputs ({@code Tensor.uninitialized}, float, ≥ 16 Ki elements) born in the step and not yet
+ * collected when it ends hand their arrays to a pool keyed by length (soft references, at most 1 GiB), and
+ * later outputs of the same shapes take them from there: a fresh heap array of activation size costs a zeroing
+ * pass (measured ≈ 6 ms per 54 MB), a recycled one nothing. The arena holds these outputs weakly, so one that
+ * dies during the step is collected as usual. {@code -Ddino4j.recycleHost=false} turns this off.
  *
  * <p>A released tensor whose only copy of the data is gone cannot be read again: any use throws, naming the
  * arena (read results, e.g. {@code loss.item()}, before closing). A GPU tensor whose host copy is current
@@ -29,15 +32,19 @@ import java.util.Map;
 public final class StepArena implements AutoCloseable {
     private static final ThreadLocal<StepArena> CURRENT = new ThreadLocal<>();
     static final boolean RECYCLE_HOST = !"false".equals(System.getProperty("dino4j.recycleHost"));
-    /** Most floats the host pool keeps (4 GiB); arrays beyond it are left to the GC. */
-    private static final long POOL_MAX_FLOATS = 1L << 30;
+    /** Most floats the host pool keeps (1 GiB); arrays beyond it are left to the GC. */
+    private static final long POOL_MAX_FLOATS = 1L << 28;
 
-    private static final Map<Integer, ArrayDeque<float[]>> POOL = new HashMap<>();
+    // soft references: the GC may still take pooled arrays when the heap runs short
+    private static final Map<Integer, ArrayDeque<SoftReference<float[]>>> POOL = new HashMap<>();
     private static long pooledFloats;
 
     private final String name;
     private final StepArena outer;
-    private final List<Storage> born = new ArrayList<>();
+    private final List<Storage> born = new ArrayList<>();                  // device-born: released for sure
+    // host outputs are held weakly: one that dies during the step is the GC's as usual (holding them all
+    // until the end would keep every activation of the step alive at once)
+    private final List<WeakReference<Storage>> bornHost = new ArrayList<>();
     private boolean closed;
 
     private StepArena(String name, StepArena outer) {
@@ -58,20 +65,29 @@ public final class StepArena implements AutoCloseable {
         if (a != null) a.born.add(s);
     }
 
+    /** Collects a recyclable host output born now into the open arena (weakly), if any. */
+    static void registerHost(Storage s) {
+        StepArena a = CURRENT.get();
+        if (a != null) a.bornHost.add(new WeakReference<>(s));
+    }
+
     /** True when a host output born now would be recycled (an arena is open on this thread). */
     static boolean collectingHost() { return RECYCLE_HOST && CURRENT.get() != null; }
 
     /** A pooled array of exactly {@code length} floats (contents arbitrary), or null. */
     static synchronized float[] take(int length) {
-        ArrayDeque<float[]> q = POOL.get(length);
-        float[] a = q == null ? null : q.pollLast();
-        if (a != null) pooledFloats -= length;
-        return a;
+        ArrayDeque<SoftReference<float[]>> q = POOL.get(length);
+        while (q != null && !q.isEmpty()) {
+            float[] a = q.pollLast().get();
+            pooledFloats -= length;
+            if (a != null) return a;          // else the GC took it: try the next
+        }
+        return null;
     }
 
     private static synchronized void give(float[] a) {
         if (pooledFloats + a.length > POOL_MAX_FLOATS) return;
-        POOL.computeIfAbsent(a.length, k -> new ArrayDeque<>()).addLast(a);
+        POOL.computeIfAbsent(a.length, k -> new ArrayDeque<>()).addLast(new SoftReference<>(a));
         pooledFloats += a.length;
     }
 
@@ -84,17 +100,19 @@ public final class StepArena implements AutoCloseable {
     public String name() { return name; }
 
     /** Storages collected so far. */
-    public int size() { return born.size(); }
+    public int size() { return born.size() + bornHost.size(); }
 
     @Override public void close() {
         if (closed) return;
         closed = true;
         CURRENT.set(outer);
-        for (Storage s : born) {
-            s.releaseDevice(name);
-            float[] a = s.releaseHost(name);
+        for (Storage s : born) s.releaseDevice(name);
+        for (WeakReference<Storage> r : bornHost) {
+            Storage s = r.get();
+            float[] a = s == null ? null : s.releaseHost(name);
             if (a != null) give(a);
         }
         born.clear();
+        bornHost.clear();
     }
 }

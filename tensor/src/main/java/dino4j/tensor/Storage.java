@@ -63,7 +63,7 @@ public final class Storage {
         Storage s = new Storage(dtype, a, length);
         if (StepArena.collectingHost()) {
             s.recyclable = true;
-            StepArena.register(s);
+            StepArena.registerHost(s);
         }
         return s;
     }

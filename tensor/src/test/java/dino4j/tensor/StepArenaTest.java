@@ -42,4 +42,17 @@ class StepArenaTest {
             }
         }
     }
+
+    @Test void outputsThatDieDuringTheStepAreCollectedAsUsual() {
+        // more than the whole heap passes through one step: the arena must not keep dead outputs alive
+        long heap = Runtime.getRuntime().maxMemory();
+        int n = 10_000_000;                                               // 40 MB a tensor
+        Tensor x = Tensor.randn(new Random(5), n);
+        long passes = 2 * heap / (4L * n) + 2;
+        try (var arena = StepArena.open("big step")) {
+            double last = 0;
+            for (long i = 0; i < passes; i++) last = Ops.mulScalar(x, 2.0).get(0);
+            assertEquals(2 * x.get(0), last, 1e-6);
+        }
+    }
 }

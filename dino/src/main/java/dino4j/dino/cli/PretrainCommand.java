@@ -42,6 +42,7 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--steps", paramLabel = "S", description = "optimizer steps (default: 45 on the bundled data = 5,760 images, else 1 epoch)") Long steps;
     @Option(names = "--epochs", paramLabel = "E", description = "passes over --data (instead of --steps)") Double epochs;
     @Option(names = "--lr", description = "peak learning rate (default: ${DEFAULT-VALUE})") double lr = 5e-4;
+    @Option(names = "--prototypes", paramLabel = "K", description = "prototypes of the DINO and iBOT heads (default: 4096 for vit-fashion, 65536 otherwise)") Integer prototypes;
     @Option(names = "--prototype-std", paramLabel = "STD", description = "init std of the DINO/iBOT prototype weights (default: 0.02, the official value)") Double prototypeStd;
     @Option(names = "--layerscale", paramLabel = "G", description = "LayerScale init of a new backbone (default: the model's, 1e-5)") Double layerScale;
     @Option(names = "--drop-path", description = "stochastic depth rate (default: ${DEFAULT-VALUE})") double dropPath = 0.0;
@@ -175,6 +176,10 @@ final class PretrainCommand implements Callable<Integer> {
         c.lr = lr;
         c.dropPath = dropPath;
         if (prototypeStd != null) c.prototypeInitStd = prototypeStd;
+        if (prototypes != null) {
+            if (prototypes < 2) throw new IllegalArgumentException("--prototypes must be at least 2, got " + prototypes);
+            c.dinoPrototypes = c.ibotPrototypes = prototypes;
+        }
         if (layerScale != null) {
             if (fromWeights != null) throw new IllegalArgumentException("--layerscale sets the init of a new backbone; --from-weights brings its own");
             VitConfig v = c.vit;
@@ -191,7 +196,11 @@ final class PretrainCommand implements Callable<Integer> {
             c.layerDecay = 1.0;
             c.momentumStart = 0.98;
         }
-        if (!small) { c.dinoHidden = c.ibotHidden = 2048; c.dinoBottleneck = c.ibotBottleneck = 256; c.dinoPrototypes = c.ibotPrototypes = 65536; }
+        if (!small) {
+            c.dinoHidden = c.ibotHidden = 2048;
+            c.dinoBottleneck = c.ibotBottleneck = 256;
+            c.dinoPrototypes = c.ibotPrototypes = prototypes != null ? prototypes : 65536;
+        }
         return c;
     }
 }
