@@ -230,24 +230,33 @@ static __device__ __forceinline__ void binaryRows(int rows, int cols, int magicS
     }
 }
 
+// Element offsets oa = Σ coord_k·sa_k and ob = Σ coord_k·sb_k of the i-th element of shape[0..rank) (row-major),
+// the coordinates peeled off innermost first with the launcher's magic-number divisions.
+static __device__ __forceinline__ void unravel2(unsigned i, int rank, const Dims8& shape, const Dims8& magic, const Dims8& shift,
+                                                const Dims8& sa, const Dims8& sb, long long& oa, long long& ob) {
+    unsigned rem = i;
+    oa = 0;
+    ob = 0;
+#pragma unroll
+    for (int k = 7; k >= 0; k--) {
+        if (k < rank) {
+            unsigned q = fastDiv(rem, (unsigned)magic.d[k], shift.d[k]);
+            int coord = (int)(rem - q * (unsigned)shape.d[k]);
+            rem = q;
+            oa += (long long)coord * sa.d[k];
+            ob += (long long)coord * sb.d[k];
+        }
+    }
+}
+
 // General case: out contiguous over shape[0..rank), a and b at arbitrary element strides (0 broadcasts).
 template <int OP>
 static __device__ __forceinline__ void binaryStrided(int n, int rank, const Dims8& shape, const Dims8& magic, const Dims8& shift,
                                                      const float* a, const Dims8& sa, const float* b, const Dims8& sb, float* out) {
     unsigned tid = blockIdx.x * blockDim.x + threadIdx.x, stride = gridDim.x * blockDim.x;
     for (unsigned i = tid; i < (unsigned)n; i += stride) {
-        unsigned rem = i;
-        long long oa = 0, ob = 0;
-#pragma unroll
-        for (int k = 7; k >= 0; k--) {
-            if (k < rank) {
-                unsigned q = fastDiv(rem, (unsigned)magic.d[k], shift.d[k]);
-                int coord = (int)(rem - q * (unsigned)shape.d[k]);
-                rem = q;
-                oa += (long long)coord * sa.d[k];
-                ob += (long long)coord * sb.d[k];
-            }
-        }
+        long long oa, ob;
+        unravel2(i, rank, shape, magic, shift, sa, sb, oa, ob);
         out[i] = binop<OP>(a[oa], b[ob]);
     }
 }
@@ -379,18 +388,8 @@ static __device__ __forceinline__ void copyStrided(int n, int rank, const Dims8&
                                                    const T* __restrict__ src, const Dims8& ss, T* __restrict__ dst, const Dims8& ds) {
     unsigned tid = blockIdx.x * blockDim.x + threadIdx.x, stride = gridDim.x * blockDim.x;
     for (unsigned i = tid; i < (unsigned)n; i += stride) {
-        unsigned rem = i;
-        long long os = 0, od = 0;
-#pragma unroll
-        for (int k = 7; k >= 0; k--) {
-            if (k < rank) {
-                unsigned q = fastDiv(rem, (unsigned)magic.d[k], shift.d[k]);
-                int coord = (int)(rem - q * (unsigned)shape.d[k]);
-                rem = q;
-                os += (long long)coord * ss.d[k];
-                od += (long long)coord * ds.d[k];
-            }
-        }
+        long long os, od;
+        unravel2(i, rank, shape, magic, shift, ss, ds, os, od);
         dst[od] = src[os];
     }
 }

@@ -397,6 +397,19 @@ public final class ElementwiseKernels {
         }
     }
 
+    /** silu(v) = v / (1 + e^{−v}): the SILU kernel's formula, shared with the SwiGLU gate (small: C2 inlines it). */
+    private static FloatVector silu(FloatVector v, FloatVector one) {
+        return v.div(one.add(VectorMath.exp(v.neg())));
+    }
+
+    /** silu'(v) = σ(v)·(1 + v·σ(−v)), each of σ(±v) from e = exp(−|v|) without the cancelling 1 − σ(v). */
+    private static FloatVector siluGrad(FloatVector v, FloatVector one) {
+        FloatVector e = VectorMath.exp(v.abs().neg()), inv = one.div(one.add(e)), small = e.mul(inv);
+        var pos = v.compare(VectorOperators.GE, 0f);
+        FloatVector sp = small.blend(inv, pos), sn = inv.blend(small, pos);   // σ(v), σ(−v)
+        return sp.mul(v.mul(sn).add(one));
+    }
+
     // One small method per operator: C2 compiles each on its own, so its vector code stays within one
     // method's inlining budget (a shared loop method ran out of it and boxed every vector).
 
@@ -488,8 +501,7 @@ public final class ElementwiseKernels {
         final FloatVector one = FloatVector.broadcast(S, 1f);
         int i = 0;
         for (; i < ub; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            v.div(one.add(VectorMath.exp(v.neg()))).intoArray(y, yo + i);
+            silu(FloatVector.fromArray(S, x, xo + i), one).intoArray(y, yo + i);
         }
         return i;
     }
@@ -606,11 +618,7 @@ public final class ElementwiseKernels {
         int i = 0;
         for (; i < ub; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i), g = FloatVector.fromArray(S, gy, go + i);
-            // σ(x)·(1 + x·σ(−x)), each of σ(x), σ(−x) from e = exp(−|x|) without the cancelling 1 − σ(x)
-            FloatVector e = VectorMath.exp(v.abs().neg()), inv = one.div(one.add(e)), small = e.mul(inv);
-            var pos = v.compare(VectorOperators.GE, 0f);
-            FloatVector sp = small.blend(inv, pos), sn = inv.blend(small, pos);   // σ(x), σ(−x)
-            g.mul(sp.mul(v.mul(sn).add(one))).intoArray(gx, gxo + i);
+            g.mul(siluGrad(v, one)).intoArray(gx, gxo + i);
         }
         return i;
     }
@@ -650,8 +658,7 @@ public final class ElementwiseKernels {
         final FloatVector one = FloatVector.broadcast(S, 1f);
         int i = 0;
         for (; i < ub; i += L) {
-            FloatVector v = FloatVector.fromArray(S, a, ao + i);
-            v.div(one.add(VectorMath.exp(v.neg()))).mul(FloatVector.fromArray(S, b, bo + i)).intoArray(y, yo + i);
+            silu(FloatVector.fromArray(S, a, ao + i), one).mul(FloatVector.fromArray(S, b, bo + i)).intoArray(y, yo + i);
         }
         return i;
     }
@@ -671,18 +678,31 @@ public final class ElementwiseKernels {
         });
     }
 
+    // two loops over the same (L2-resident) chunk: with both exps in one loop C2 ran out of inlining budget and
+    // boxed the vectors (measured 3.0 ns/element against 0.8 for the SiLU backward alone)
     private static int swigluGradLoop(int ub, float[] a, int ao, float[] b, int bo, float[] gy, int go,
                                       float[] ga, int gao, float[] gb, int gbo) {
+        swigluGradALoop(ub, a, ao, b, bo, gy, go, ga, gao);
+        return swigluGradBLoop(ub, a, ao, gy, go, gb, gbo);
+    }
+
+    /** ga = (gy·b)·silu'(a). */
+    private static int swigluGradALoop(int ub, float[] a, int ao, float[] b, int bo, float[] gy, int go, float[] ga, int gao) {
         final FloatVector one = FloatVector.broadcast(S, 1f);
         int i = 0;
         for (; i < ub; i += L) {
             FloatVector v = FloatVector.fromArray(S, a, ao + i), g = FloatVector.fromArray(S, gy, go + i);
-            // silu'(x) = σ(x)·(1 + x·σ(−x)) without the cancelling 1 − σ(x), as gradSilu
-            FloatVector e = VectorMath.exp(v.abs().neg()), inv = one.div(one.add(e)), small = e.mul(inv);
-            var pos = v.compare(VectorOperators.GE, 0f);
-            FloatVector sp = small.blend(inv, pos), sn = inv.blend(small, pos);
-            g.mul(FloatVector.fromArray(S, b, bo + i)).mul(sp.mul(v.mul(sn).add(one))).intoArray(ga, gao + i);
-            g.mul(v.div(one.add(VectorMath.exp(v.neg())))).intoArray(gb, gbo + i);
+            g.mul(FloatVector.fromArray(S, b, bo + i)).mul(siluGrad(v, one)).intoArray(ga, gao + i);
+        }
+        return i;
+    }
+
+    /** gb = gy·silu(a). */
+    private static int swigluGradBLoop(int ub, float[] a, int ao, float[] gy, int go, float[] gb, int gbo) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector.fromArray(S, gy, go + i).mul(silu(FloatVector.fromArray(S, a, ao + i), one)).intoArray(gb, gbo + i);
         }
         return i;
     }

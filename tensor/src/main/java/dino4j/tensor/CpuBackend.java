@@ -455,7 +455,7 @@ final class CpuBackend implements Backend {
         if (!isF32(x)) {
             double[] xh = new double[N * D], nr = new double[N], d = new double[N];
             double loss = KoLeoKernels.referenceForward(x.toDoubleArray(), 0, N, D, xh, nr, nn, d);
-            return fused(Tensor.full(DType.F64, loss), (g, needs) -> {
+            return FusedLoss.of(Tensor.full(DType.F64, loss), (g, needs) -> {
                 double[] gx = new double[N * D];
                 KoLeoKernels.referenceBackward(g, xh, nr, nn, d, N, D, gx, 0);
                 return new Tensor[]{Tensor.of(gx, shape)};
@@ -463,7 +463,7 @@ final class CpuBackend implements Backend {
         }
         float[] xh = new float[N * D], nr = new float[N], d = new float[N];
         double loss = KoLeoKernels.forward(x.toFloatArray(), 0, N, D, xh, nr, nn, d);
-        return fused(Tensor.full(DType.F32, loss), (g, needs) -> {
+        return FusedLoss.of(Tensor.full(DType.F32, loss), (g, needs) -> {
             float[] gx = new float[N * D];
             KoLeoKernels.backward(g.floatValue(), xh, nr, nn, d, N, D, gx, 0);
             return new Tensor[]{Tensor.of(gx, shape)};
@@ -476,7 +476,7 @@ final class CpuBackend implements Backend {
         if (!isF32(s)) {
             double[] sd = s.toDoubleArray(), td = t.toDoubleArray();
             double loss = GramKernels.referenceForward(sd, 0, td, 0, N, P, D);
-            return fused(Tensor.full(DType.F64, loss), (g, needs) -> {
+            return FusedLoss.of(Tensor.full(DType.F64, loss), (g, needs) -> {
                 boolean needT = needs.length > 1 && needs[1];
                 double[] gs = new double[n], gt = needT ? new double[n] : null;
                 GramKernels.referenceBackward(g, sd, 0, td, 0, N, P, D, gs, gt);
@@ -485,20 +485,12 @@ final class CpuBackend implements Backend {
         }
         float[] sh = new float[n], th = new float[n], ns = new float[N * P], nt = new float[N * P];
         double loss = GramKernels.forward(s.toFloatArray(), 0, t.toFloatArray(), 0, N, P, D, sh, ns, th, nt);
-        return fused(Tensor.full(DType.F32, loss), (g, needs) -> {
+        return FusedLoss.of(Tensor.full(DType.F32, loss), (g, needs) -> {
             boolean needT = needs.length > 1 && needs[1];
             float[] gs = new float[n], gt = needT ? new float[n] : null;
             GramKernels.backward(g.floatValue(), sh, ns, th, nt, N, P, D, gs, gt);
             return new Tensor[]{Tensor.of(gs, shape), needT ? Tensor.of(gt, shape) : null};
         });
-    }
-
-    /** A {@link FusedLoss} from its value and a backward closure over the forward's state. */
-    static FusedLoss fused(Tensor loss, java.util.function.BiFunction<Double, boolean[], Tensor[]> backward) {
-        return new FusedLoss() {
-            @Override public Tensor loss() { return loss; }
-            @Override public Tensor[] backward(double gLoss, boolean... needs) { return backward.apply(gLoss, needs); }
-        };
     }
 
     @Override public Tensor copy(Tensor x) {

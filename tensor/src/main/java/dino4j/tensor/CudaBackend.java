@@ -521,7 +521,7 @@ public final class CudaBackend implements Backend {
         Tensor xhat = out(N, D), norms = out(N), nn = out(N), dist = out(N), loss = out();
         KoLeoCuda.forward(c, in(xc), N, D, w(xhat), w(norms), w(nn), w(dist), w(loss));
         int[] shape = x.shape();
-        return CpuBackend.fused(loss, (g, needs) -> {
+        return FusedLoss.of(loss, (g, needs) -> {
             Tensor gx = out(shape);
             KoLeoCuda.backward(c, g.floatValue(), in(xhat), in(norms), in(nn), in(dist), N, D, w(gx));
             return new Tensor[]{gx};
@@ -534,7 +534,7 @@ public final class CudaBackend implements Backend {
         Tensor sHat = out(N * P * D), sNorm = out(N * P), tHat = out(N * P * D), tNorm = out(N * P), loss = out();
         GramCuda.forward(c, in(sc), in(tc), N, P, D, w(sHat), w(sNorm), w(tHat), w(tNorm), w(loss));
         int[] shape = s.shape();
-        return CpuBackend.fused(loss, (g, needs) -> {
+        return FusedLoss.of(loss, (g, needs) -> {
             boolean needT = needs.length > 1 && needs[1];
             Tensor gs = out(shape), gt = needT ? out(shape) : null;
             GramCuda.backward(c, g.floatValue(), in(sHat), in(sNorm), in(tHat), in(tNorm), N, P, D, w(gs), needT ? w(gt) : null);

@@ -13,4 +13,12 @@ public interface FusedLoss {
      * {@code needs[i]} is false.
      */
     Tensor[] backward(double gLoss, boolean... needs);
+
+    /** A fused loss from its value and a backward closure over the forward's state ({@code (gLoss, needs) -> grads}). */
+    static FusedLoss of(Tensor loss, java.util.function.BiFunction<Double, boolean[], Tensor[]> backward) {
+        return new FusedLoss() {
+            @Override public Tensor loss() { return loss; }
+            @Override public Tensor[] backward(double gLoss, boolean... needs) { return backward.apply(gLoss, needs); }
+        };
+    }
 }

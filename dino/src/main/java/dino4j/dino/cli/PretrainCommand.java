@@ -5,7 +5,6 @@ import dino4j.dino.data.DatasetPaths;
 import dino4j.dino.data.ImageDataset;
 import dino4j.dino.data.MultiCrop;
 import dino4j.dino.model.Checkpoints;
-import dino4j.dino.model.VitConfig;
 import dino4j.dino.ssl.KnnMonitor;
 import dino4j.dino.ssl.SslConfig;
 import dino4j.dino.ssl.SslTrainer;
@@ -182,9 +181,7 @@ final class PretrainCommand implements Callable<Integer> {
         }
         if (layerScale != null) {
             if (fromWeights != null) throw new IllegalArgumentException("--layerscale sets the init of a new backbone; --from-weights brings its own");
-            VitConfig v = c.vit;
-            c.vit = new VitConfig(v.name(), v.embedDim(), v.depth(), v.heads(), v.ffn(), v.ffnRatio(), v.storageTokens(), v.patchSize(),
-                    v.qkvBias(), v.maskKBias(), layerScale, v.normEps(), v.localClsNorm(), v.ropeBase());
+            c.vit = c.vit.withLayerScaleInit(layerScale);
         }
         c.seed = seed;
         c.workers = workers;

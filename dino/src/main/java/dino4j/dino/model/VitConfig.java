@@ -22,6 +22,11 @@ public record VitConfig(String name, int embedDim, int depth, int heads, String 
 
     public int headDim() { return embedDim / heads; }
 
+    /** The same shape with another LayerScale init (a new model's recipe choice; loaded weights bring their own). */
+    public VitConfig withLayerScaleInit(double g) {
+        return new VitConfig(name, embedDim, depth, heads, ffn, ffnRatio, storageTokens, patchSize, qkvBias, maskKBias, g, normEps, localClsNorm, ropeBase);
+    }
+
     /** Tokens before the patches: CLS + storage tokens (left unrotated by RoPE). */
     public int prefixTokens() { return 1 + storageTokens; }
 
