@@ -30,9 +30,12 @@ bundle() {
      && unzip -q -o ~/.m2/repository/org/jcuda/jcublas-natives/12.6.0/jcublas-natives-12.6.0-linux-x86_64.jar 'lib/libJCublas2*' \
      && "$JAVA_HOME/bin/jar" cf "$B.tmp/lib/jcuda-natives-slim.jar" lib)
   rm -rf "$tmp"
+  # NO_TESTS=1: without the gpu tests and their launcher (3 MB less, for a run that only trains)
+  if [ -z "${NO_TESTS:-}" ]; then
   for m in kernels tensor; do cp -r "$m/target/test-classes" "$B.tmp/tests/$m"; done
   mvn -q -o dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$JUNIT -DoutputDirectory="$B.tmp" \
     || mvn -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$JUNIT -DoutputDirectory="$B.tmp"
+  fi
   # java.desktop for ImageIO; the image is left uncompressed because xz below packs it far smaller than jlink's zip
   "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,jdk.incubator.vector,jdk.unsupported,java.desktop \
     --strip-debug --no-header-files --no-man-pages --compress=zip-0 --output "$B.tmp/jre"
@@ -45,6 +48,7 @@ bundle() {
 run() {
   cd "$ROOT"
   local out="${1:-$ROOT/bench/results}" day; day=$(date -u +%Y-%m-%d)
+  local E2E_STEPS="${E2E_STEPS:-30}"
   mkdir -p "$out"
   if [ ! -x "$B/jre/bin/java" ] && [ -f "$B.tar.xz" ]; then xz -dc "$B.tar.xz" | tar -C "$ROOT/.dino4j" -xf -; fi
   local J="$B/jre/bin/java"
@@ -56,7 +60,7 @@ run() {
   : > "$out/gpu-tests.log"
   local cls
   for cls in $(cd "$B/tests" && find . -name '*Cuda*Test.class' ! -name '*$*' | sed 's|^\./[a-z]*/||; s|\.class$||; s|/|.|g' | sort); do
-    timeout 120 "$J" $JOPTS -cp "$B/junit-platform-console-standalone-$JUNIT.jar:$B/tests/kernels:$B/tests/tensor:$CP" \
+    timeout 60 "$J" $JOPTS -cp "$B/junit-platform-console-standalone-$JUNIT.jar:$B/tests/kernels:$B/tests/tensor:$CP" \
       org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=tree --disable-ansi-colors --include-tag gpu --select-class "$cls" \
       >> "$out/gpu-tests.log" 2>&1 || echo "   $cls: FAILED (exit $?)" | tee -a "$out/gpu-tests.log"
   done
@@ -64,21 +68,21 @@ run() {
   grep -E "✘" "$out/gpu-tests.log" | head -40 || true
   echo "== PyTorch peer"
   if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
-    PYTHONUNBUFFERED=1 timeout 240 python3 bench/gpu/torch_peer.py "$out/torch-peer.json" || echo "torch peer failed"
+    PYTHONUNBUFFERED=1 timeout 150 python3 bench/gpu/torch_peer.py "$out/torch-peer.json" || echo "torch peer failed"
   else echo "no PyTorch with CUDA here: peer skipped"; fi
   echo "== dino4j benchmarks (one JVM per section)"
   rm -f "$out/gpu-$day.md" "$out/bench.log"
   local sec
   for sec in header gemm attention losses train highres; do
-    timeout 200 "$J" $JOPTS -cp "$CP" dino4j.bench.GpuCheck --out "$out/gpu-$day.md" --torch "$out/torch-peer.json" \
+    timeout 90 "$J" $JOPTS -cp "$CP" dino4j.bench.GpuCheck --out "$out/gpu-$day.md" --torch "$out/torch-peer.json" \
       --tests "$out/gpu-tests.log" --sections "$sec" >> "$out/bench.log" 2>&1 || { echo "section $sec failed (exit $?):"; tail -20 "$out/bench.log"; }
   done
-  echo "== end to end: ./dino4j pretrain --device cuda on the bundled data (3 steps)"
+  echo "== end to end: ./dino4j pretrain --device cuda on the bundled data ($E2E_STEPS steps)"
   rm -rf /tmp/d4j-run
-  timeout 240 "$J" $JOPTS -Ddino4j.home="$ROOT" -cp "$CP" dino4j.dino.cli.Main pretrain --device cuda --steps 3 --out /tmp/d4j-run 2>&1 \
+  timeout 120 "$J" $JOPTS -Ddino4j.home="$ROOT" -cp "$CP" dino4j.dino.cli.Main pretrain --device cuda --steps $E2E_STEPS --out /tmp/d4j-run 2>&1 \
     | tr '\r' '\n' | grep -vE "^pretrain +[0-9]+%" | tail -15 | tee "$out/pretrain-cuda.log" || true
-  { echo; echo "## End to end: \`pretrain --device cuda --steps 3\` (default small model, bundled Fashion-MNIST)"; echo; echo '```';
-    cat "$out/pretrain-cuda.log"; cat /tmp/d4j-run/metrics.jsonl 2>/dev/null | head -3; echo '```'; } >> "$out/gpu-$day.md"
+  { echo; echo "## End to end: \`pretrain --device cuda --steps $E2E_STEPS\` (default small model, bundled Fashion-MNIST)"; echo; echo '```';
+    cat "$out/pretrain-cuda.log"; cat /tmp/d4j-run/metrics.jsonl 2>/dev/null | sed -n '1,2p;$p'; echo '```'; } >> "$out/gpu-$day.md"
   cat "$out/gpu-$day.md"
 }
 

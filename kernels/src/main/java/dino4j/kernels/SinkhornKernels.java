@@ -14,8 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * all-reduced count); in a single process it is B. With several processes the reference all-reduces the
  * prototype sums; this single-process kernel sums over its own rows only.
  *
- * <p>The fast kernel subtracts the global maximum before {@code exp} (cancelled exactly by the first
- * normalisation; guards against overflow at low temperatures) and folds the constant normalisations into
+ * <p>The fast kernel subtracts each prototype's maximum before {@code exp} (cancelled exactly by the first
+ * prototype normalisation; guards against overflow and whole-prototype underflow at low temperatures; the
+ * CUDA kernel does the same) and folds the constant normalisations into
  * the per-prototype and per-sample scalings, so each iteration is two passes over the matrix.
  */
 public final class SinkhornKernels {
@@ -37,23 +38,35 @@ public final class SinkhornKernels {
                                 float temp, double btot, int iters) {
         check(B, K, temp, btot, iters);
         final float invT = 1f / temp;
-        // global max (so exp never overflows), then exp in place into out
-        float[] rowMax = new float[B];
-        Parallel.forRange(B, Math.max(1, 4096 / Math.max(1, K)), (b0, b1) -> {
-            for (int b = b0; b < b1; b++) rowMax[b] = max(logits, logitsOff + b * K, K);
-        });
-        float m = Float.NEGATIVE_INFINITY;
-        for (float v : rowMax) m = Math.max(m, v);
-        final float shift = m * invT;
-        double[] rowSum = new double[B];
-        Parallel.forRange(B, Math.max(1, 4096 / Math.max(1, K)), (b0, b1) -> {
-            for (int b = b0; b < b1; b++) rowSum[b] = expRow(logits, logitsOff + b * K, out, outOff + b * K, K, invT, shift);
-        });
-        double total = 0;
-        for (double v : rowSum) total += v;
-        // pending per-row scale, applied lazily by the next column pass
-        float[] rowScale = new float[B];
-        java.util.Arrays.fill(rowScale, (float) (1.0 / total));
+        float[] rowScale = new float[B];  // pending per-row scale, applied lazily by the next column pass
+        if (iters == 0) {
+            // no column step to absorb a per-prototype shift: global max, then divide by the total
+            float[] rowMax = new float[B];
+            Parallel.forRange(B, Math.max(1, 4096 / Math.max(1, K)), (b0, b1) -> {
+                for (int b = b0; b < b1; b++) rowMax[b] = max(logits, logitsOff + b * K, K);
+            });
+            float m = Float.NEGATIVE_INFINITY;
+            for (float v : rowMax) m = Math.max(m, v);
+            float[] shift = new float[K];
+            java.util.Arrays.fill(shift, m * invT);
+            double[] rowSum = new double[B];
+            Parallel.forRange(B, Math.max(1, 4096 / Math.max(1, K)), (b0, b1) -> {
+                for (int b = b0; b < b1; b++) rowSum[b] = expRow(logits, logitsOff + b * K, out, outOff + b * K, K, invT, shift);
+            });
+            double total = 0;
+            for (double v : rowSum) total += v;
+            java.util.Arrays.fill(rowScale, (float) (1.0 / total));
+        } else {
+            // per-prototype max m_k of x·invT: the first column step cancels any per-prototype factor (and the
+            // reference's 1/total) exactly, and every prototype keeps its largest entry at exp(0) = 1, so no
+            // column underflows whole at low temperatures (a global max lost columns at τ = 0.04)
+            float[] colMax = new float[K];
+            Parallel.forRange(K, 256, (k0, k1) -> columnMax(logits, logitsOff, B, K, k0, k1, invT, colMax));
+            Parallel.forRange(B, Math.max(1, 4096 / Math.max(1, K)), (b0, b1) -> {
+                for (int b = b0; b < b1; b++) expRow(logits, logitsOff + b * K, out, outOff + b * K, K, invT, colMax);
+            });
+            java.util.Arrays.fill(rowScale, 1f);
+        }
         float[] colScale = new float[K];
         final float kInv = 1f / K;
         for (int it = 0; it < iters; it++) {
@@ -119,17 +132,30 @@ public final class SinkhornKernels {
         return m;
     }
 
-    private static double expRow(float[] x, int xo, float[] y, int yo, int n, float invT, float shift) {
-        FloatVector iv = FloatVector.broadcast(F, invT), sh = FloatVector.broadcast(F, shift);
+    /** colMax[k] = max over rows of x[b, k]·invT, for k in [k0, k1). */
+    private static void columnMax(float[] x, int xo, int B, int K, int k0, int k1, float invT, float[] colMax) {
+        java.util.Arrays.fill(colMax, k0, k1, Float.NEGATIVE_INFINITY);
+        FloatVector iv = FloatVector.broadcast(F, invT);
+        for (int b = 0; b < B; b++) {
+            int o = xo + b * K, k = k0;
+            for (; k <= k1 - L; k += L)
+                FloatVector.fromArray(F, x, o + k).mul(iv).max(FloatVector.fromArray(F, colMax, k)).intoArray(colMax, k);
+            for (; k < k1; k++) colMax[k] = Math.max(colMax[k], x[o + k] * invT);
+        }
+    }
+
+    /** y = exp(x·invT − shift[k]) over one row; returns the row's sum. */
+    private static double expRow(float[] x, int xo, float[] y, int yo, int n, float invT, float[] shift) {
+        FloatVector iv = FloatVector.broadcast(F, invT);
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, xo + i).fma(iv, sh.neg()));
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, xo + i).fma(iv, FloatVector.fromArray(F, shift, i).neg()));
             e.intoArray(y, yo + i);
             acc = acc.add(e);
         }
         double s = VectorMath.sum(acc);
-        for (; i < n; i++) { float e = (float) Math.exp(x[xo + i] * invT - shift); y[yo + i] = e; s += e; }
+        for (; i < n; i++) { float e = (float) Math.exp(x[xo + i] * invT - shift[i]); y[yo + i] = e; s += e; }
         return s;
     }
 

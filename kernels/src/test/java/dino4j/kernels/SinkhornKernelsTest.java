@@ -27,6 +27,20 @@ class SinkhornKernelsTest {
         }
     }
 
+    /** Logits spread like N(0, 1) at τ = 0.04 span e^±110: a global shift underflows whole prototypes. */
+    @Test
+    void lowTemperatureWideLogitsKeepEveryPrototype() {
+        Random r = new Random(11);
+        int B = 38, K = 4096;
+        float[] t = new float[B * K];
+        for (int i = 0; i < t.length; i++) t[i] = (float) r.nextGaussian();
+        float[] out = new float[B * K];
+        SinkhornKernels.sinkhorn(t, 0, out, 0, B, K, 0.04f, B, 3);
+        double[] ref = new double[B * K];
+        SinkhornKernels.referenceSinkhorn(toDouble(t), 0, ref, 0, B, K, 0.04, B, 3);
+        assertRel("sinkhorn N(0,1) logits, T=0.04", out, ref, 1e-5);
+    }
+
     @Test
     void rowsAreDistributionsAndBtotScalesOnly() {
         Random r = new Random(3);

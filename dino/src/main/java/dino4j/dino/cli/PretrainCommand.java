@@ -30,6 +30,8 @@ final class PretrainCommand implements Callable<Integer> {
     Path data;
     @Option(names = "--eval-data", paramLabel = "PATH", description = "labelled data for k-NN: a folder with IDX train/t10k files, or with train/ and val/ class folders (default: --data when it has labels)")
     Path evalData;
+    @Option(names = "--eval-images", paramLabel = "REF,QUERY", description = "how many labelled images k-NN uses as reference set and as queries, or 'all' (default: 8000,2000)")
+    String evalImages;
     @Option(names = "--out", paramLabel = "DIR", description = "run folder (default: ${DEFAULT-VALUE})")
     Path out = Path.of("runs", "pretrain");
     @Option(names = "--model", paramLabel = "NAME", description = "vit-fashion (192 wide, 6 deep, patch 4) or vits16, vits16plus, vitb16, vitl16, ... (default: vit-fashion, or the --from-weights architecture)")
@@ -75,6 +77,7 @@ final class PretrainCommand implements Callable<Integer> {
 
         KnnMonitor knn = null;
         if (evalData != null) cfg.evalData = evalData.toAbsolutePath().toString();
+        if (evalImages != null) setEvalImages(cfg, evalImages);
         Path evalPath = cfg.evalData != null ? Path.of(cfg.evalData) : dataPath;
         DatasetPaths.Labelled labelled = DatasetPaths.openLabelled(evalPath);
         if (labelled != null) {
@@ -199,5 +202,24 @@ final class PretrainCommand implements Callable<Integer> {
             c.dinoPrototypes = c.ibotPrototypes = prototypes != null ? prototypes : 65536;
         }
         return c;
+    }
+
+    /** --eval-images: "REF,QUERY" counts (0 or "all" = every image) or "all". */
+    static void setEvalImages(SslConfig cfg, String v) {
+        String[] p = v.trim().equalsIgnoreCase("all") ? new String[]{"all", "all"} : v.split(",");
+        try {
+            if (p.length != 2) throw new NumberFormatException();
+            int[] n = new int[2];
+            for (int i = 0; i < 2; i++) {
+                String t = p[i].trim();
+                n[i] = t.equalsIgnoreCase("all") ? 0 : Integer.parseInt(t);
+                if (n[i] < 0) throw new NumberFormatException();
+                if (n[i] == 0) n[i] = Integer.MAX_VALUE;
+            }
+            cfg.evalTrainImages = n[0];
+            cfg.evalTestImages = n[1];
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--eval-images must be REF,QUERY counts (e.g. 60000,10000) or 'all', got '" + v + "'");
+        }
     }
 }
