@@ -8,6 +8,7 @@ import dino4j.dino.data.ImageFolderDataset;
 import dino4j.dino.model.Backbone;
 import dino4j.dino.model.Features;
 import dino4j.tensor.DType;
+import dino4j.tensor.StepArena;
 import dino4j.tensor.Tensor;
 import dino4j.tensor.io.Safetensors;
 import me.tongfei.progressbar.ProgressBar;
@@ -157,16 +158,20 @@ public final class Embedder {
     }
 
     private void flush(Acc a, ProgressBar pb) {
-        Features f = forward(Preprocess.toBatch(a.pending, options.meanStd()));
-        a.gridH = f.gridH();
-        a.gridW = f.gridW();
-        a.r = f.storageTokens().size(1);
-        a.n = f.patchTokens().size(1);
-        a.t = f.prenorm().size(1);
-        a.cls.add(f32(f.clsToken().data()));
-        a.storage.add(f32(f.storageTokens().data()));
-        a.patches.add(f32(f.patchTokens().data()));
-        if (options.prenorm()) a.prenorm.add(f32(f.prenorm().data()));
+        // the arena hands the batch's activations back when it closes (on a GPU the GC alone would let
+        // them pile up for many batches); what we keep is copied out first
+        try (var arena = StepArena.open("embed batch")) {
+            Features f = forward(Preprocess.toBatch(a.pending, options.meanStd()));
+            a.gridH = f.gridH();
+            a.gridW = f.gridW();
+            a.r = f.storageTokens().size(1);
+            a.n = f.patchTokens().size(1);
+            a.t = f.prenorm().size(1);
+            a.cls.add(f32(f.clsToken().data()));
+            a.storage.add(f32(f.storageTokens().data()));
+            a.patches.add(f32(f.patchTokens().data()));
+            if (options.prenorm()) a.prenorm.add(f32(f.prenorm().data()));
+        }
         a.files.addAll(a.pendingNames);
         if (pb != null) pb.stepBy(a.pending.size());
         a.pending.clear();
@@ -211,15 +216,9 @@ public final class Embedder {
         return Tensor.zeros(DType.F32, 1, 0, d).expand(b, 0, d);
     }
 
+    /** A copy (never the tensor's own array, which the batch's arena may recycle). */
     private static float[] f32(Tensor t) {
-        if (t.numel() == 0) return new float[0];   // ConvNeXt: no storage tokens (contiguous() rejects empty views)
-        Tensor c = t.to(DType.F32).contiguous();
-        float[] src = c.f32();
-        int n = c.numel();
-        if (c.offset() == 0 && src.length == n) return src;
-        float[] out = new float[n];
-        System.arraycopy(src, c.offset(), out, 0, n);
-        return out;
+        return t.numel() == 0 ? new float[0] : t.toFloatArray();   // ConvNeXt: no storage tokens (contiguous() rejects empty views)
     }
 
     private static float[] concat(List<float[]> parts) {

@@ -7,6 +7,7 @@ import dino4j.dino.data.Image;
 import dino4j.dino.data.ImageDataset;
 import dino4j.dino.eval.Knn;
 import dino4j.dino.model.DinoVisionTransformer;
+import dino4j.tensor.StepArena;
 import dino4j.tensor.Tensor;
 
 /**
@@ -62,8 +63,10 @@ public final class KnnMonitor {
         float[] out = new float[n * d];
         for (int from = 0; from < n; from += bs) {
             int to = Math.min(n, from + bs);
-            Tensor cls = m.forwardFeatures(Var.constant(images.slice(0, from, to).contiguous())).clsToken().data().contiguous();
-            System.arraycopy(cls.f32(), cls.offset(), out, from * d, (to - from) * d);
+            try (var arena = StepArena.open("k-NN batch")) {   // frees the batch's activations (device memory) now, not at the next GC
+                Tensor cls = m.forwardFeatures(Var.constant(images.slice(0, from, to).contiguous())).clsToken().data().contiguous();
+                System.arraycopy(cls.f32(), cls.offset(), out, from * d, (to - from) * d);
+            }
         }
         return Tensor.of(out, n, d);
     }

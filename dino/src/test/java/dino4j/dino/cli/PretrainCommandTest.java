@@ -56,4 +56,22 @@ class PretrainCommandTest {
         System.arraycopy(b, 0, r, a.length, b.length);
         return r;
     }
+
+    @Test
+    void evalImagesTakesCountsOrAllAndNamesTheOptionWhenWrong() {
+        var cfg = new dino4j.dino.ssl.SslConfig();
+        PretrainCommand.setEvalImages(cfg, "60000,10000");
+        assertEquals(60000, cfg.evalTrainImages);
+        assertEquals(10000, cfg.evalTestImages);
+        PretrainCommand.setEvalImages(cfg, "all");
+        assertEquals(Integer.MAX_VALUE, cfg.evalTrainImages);
+        assertEquals(Integer.MAX_VALUE, cfg.evalTestImages);
+        PretrainCommand.setEvalImages(cfg, "500, all");
+        assertEquals(500, cfg.evalTrainImages);
+        assertEquals(Integer.MAX_VALUE, cfg.evalTestImages);
+        for (String bad : new String[]{"500", "a,b", "-1,5", "1,2,3"}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> PretrainCommand.setEvalImages(cfg, bad));
+            assertTrue(e.getMessage().contains("--eval-images") && e.getMessage().contains(bad), e.getMessage());
+        }
+    }
 }
