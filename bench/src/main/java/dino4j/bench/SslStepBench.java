@@ -37,10 +37,12 @@ final class SslStepBench implements java.util.concurrent.Callable<Integer> {
         try (SslTrainer tr = new SslTrainer(c, data, null, out)) {
             tr.trainStep();
             tr.trainStep();
+            if (dino4j.tensor.OpTimeline.ON) dino4j.tensor.OpTimeline.reset();   // -Ddino4j.profile=true: the timed steps only
             for (int i = 0; i < steps; i++) {
                 t[i] = tr.trainStep().seconds();
                 System.out.printf("dino4j: step %d: %.3f s%n", i + 1, t[i]);
             }
+            if (dino4j.tensor.OpTimeline.ON) dino4j.tensor.OpTimeline.printAndReset();
         }
         Arrays.sort(t);
         double ours = batch / t[steps / 2];

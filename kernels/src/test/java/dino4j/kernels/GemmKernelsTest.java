@@ -114,6 +114,28 @@ class GemmKernelsTest {
 
     @Test void blockedShapesAllTransposes() { sweep(LARGE, 2); }
 
+    /** Every micro-kernel path (general strided, in-place rows, packed panels) against the reference. */
+    @Test void everyMicroKernelPath() {
+        boolean pm = GemmKernels.PACKED_MICRO, pa = GemmKernels.PACK_A;
+        int minNc = GemmKernels.PACK_A_MIN_NC;
+        try {
+            int[][] shapes = {{150, 97, 257}, {13, 2100, 40}, {145, 260, 513}, {97, 400, 70}};
+            int seed = 20;
+            for (boolean packedMicro : new boolean[]{false, true})
+                for (boolean packA : new boolean[]{false, true})
+                    for (int min : new int[]{Integer.MAX_VALUE, 0}) {
+                        GemmKernels.PACKED_MICRO = packedMicro;
+                        GemmKernels.PACK_A = packA;
+                        GemmKernels.PACK_A_MIN_NC = min;
+                        sweep(shapes, seed++);
+                    }
+        } finally {
+            GemmKernels.PACKED_MICRO = pm;
+            GemmKernels.PACK_A = pa;
+            GemmKernels.PACK_A_MIN_NC = minNc;
+        }
+    }
+
     @Test void singleAndMultiThreadAgree() {
         int saved = Parallel.threads();
         try {

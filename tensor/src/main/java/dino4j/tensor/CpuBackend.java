@@ -116,6 +116,9 @@ final class CpuBackend implements Backend {
         return new MatView(c, false, Math.max(cols, 1));
     }
 
+    /** "T" when the operand is a transposed view (column stride 1), else "N"; for the profile's shape table. */
+    private static String layout(Tensor t) { return t.stride(-1) != 1 && t.stride(-2) == 1 ? "T" : "N"; }
+
     @Override public Tensor matmul(Tensor a, Tensor b) {
         int m = a.size(-2), k = a.size(-1), n = b.size(-1);
         int[] ba = Arrays.copyOf(a.shape(), a.dim() - 2), bb = Arrays.copyOf(b.shape(), b.dim() - 2);
@@ -123,8 +126,9 @@ final class CpuBackend implements Backend {
         int batch = Shape.numel(bshape);
         Tensor out = Tensor.uninitialized(a.dtype(), concat(bshape, m, n));   // beta = 0: C is only written
         if (out.numel() == 0) return out;
-        if (OpTimeline.ON) OpTimeline.addFlops(2L * batch * m * n * k);
         boolean f = isF32(a);
+        if (OpTimeline.ON) OpTimeline.addFlops(2L * batch * m * n * k, (batch > 1 ? batch + "×" : "") + m + "×" + n + "×" + k
+                + " " + layout(a) + layout(b));
         // weight-like b (no batch) and a contiguous: fold the batch into the rows
         if (Shape.numel(bb) == 1 && a.isContiguous()) {
             Tensor b2 = b;
@@ -153,7 +157,7 @@ final class CpuBackend implements Backend {
         int m = x.size(0), k = x.size(1), n = w.size(0);
         Tensor out = Tensor.uninitialized(DType.F32, m, n);
         if (out.numel() == 0) return out;
-        if (OpTimeline.ON) OpTimeline.addFlops(2L * m * n * k);
+        if (OpTimeline.ON) OpTimeline.addFlops(2L * m * n * k, m + "×" + n + "×" + k + " linear+bias");
         // the bias seeds the GEMM's accumulators: C is written once, never pre-filled or re-read
         Tensor b = bias.to(DType.F32).contiguous();
         MatView W = matView(w.transpose(0, 1));

@@ -13,8 +13,10 @@ public final class OpTimeline {
 
     public static final boolean ON = Boolean.getBoolean("dino4j.profile");
     private static final Map<String, long[]> TOTALS = new TreeMap<>();
-    private static String last;
-    private static long lastT;
+    /** Per-shape breakdown of the ops that name one ({@link #addFlops(long, String)}): ns, calls, flops. */
+    private static final Map<String, long[]> DETAILS = new TreeMap<>();
+    private static String last, lastDetail;
+    private static long lastT, lastFlops;
 
     static {
         if (ON) Runtime.getRuntime().addShutdownHook(new Thread(OpTimeline::print));
@@ -26,8 +28,15 @@ public final class OpTimeline {
             long[] t = TOTALS.computeIfAbsent(last, k -> new long[2]);
             t[0] += now - lastT;
             t[1]++;
+            if (lastDetail != null) {
+                long[] d = DETAILS.computeIfAbsent(lastDetail, k -> new long[3]);
+                d[0] += now - lastT;
+                d[1]++;
+                d[2] += lastFlops;
+            }
         }
         last = op;
+        lastDetail = null;
         lastT = now;
     }
 
@@ -36,10 +45,19 @@ public final class OpTimeline {
     /** Work done by the op being timed (matmul), for a GFLOP/s line in the report. */
     static synchronized void addFlops(long f) { flops += f; }
 
+    /** As above, and the op's time also goes to {@code detail} (e.g. a GEMM's shape) in a per-shape table. */
+    static synchronized void addFlops(long f, String detail) {
+        flops += f;
+        lastDetail = detail;
+        lastFlops = f;
+    }
+
     /** Forgets everything so far (e.g. after JIT warm-up). */
     public static synchronized void reset() {
         TOTALS.clear();
+        DETAILS.clear();
         last = null;
+        lastDetail = null;
         flops = 0;
     }
 
@@ -57,5 +75,9 @@ public final class OpTimeline {
         System.err.printf("%-24s %10s %8s %6s%n", "op (and what follows it)", "ms", "calls", "%");
         TOTALS.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).forEach(e ->
                 System.err.printf("%-24s %10.1f %8d %5.1f%%%n", e.getKey(), e.getValue()[0] / 1e6, e.getValue()[1], 100.0 * e.getValue()[0] / all));
+        if (DETAILS.isEmpty()) return;
+        System.err.printf("%-40s %10s %8s %8s%n", "by shape (M×N×K, op(A) op(B))", "ms", "calls", "GFLOP/s");
+        DETAILS.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).limit(20).forEach(e ->
+                System.err.printf("%-40s %10.1f %8d %8.1f%n", e.getKey(), e.getValue()[0] / 1e6, e.getValue()[1], e.getValue()[2] / (double) e.getValue()[0]));
     }
 }
