@@ -100,6 +100,7 @@ final class PretrainCommand implements Callable<Integer> {
             t.placeOn(DeviceChoice.resolve(device));
             String header = String.format("pretrain %s (%,d params): %d images from %s, batch %d, %d steps, crops %d + %d×%d, out %s",
                     cfg.model, cfg.vit.parameterCount(), train.size(), dataPath, cfg.batch, cfg.steps, cfg.globalSize, cfg.nLocal, cfg.localSize, out);
+            if (knn != null) header += "\nk-NN of the teacher's CLS (" + knn.describe() + " from " + evalPath + ")";
             System.out.println(header);
             t.logText(header);
             double before = Double.NaN;

@@ -46,6 +46,12 @@ public final class KnnMonitor {
         return Tensor.of(data, n, 3, size, size);
     }
 
+    /** The protocol in one line, e.g. "k = 20, T = 0.07, cosine; 8000 reference / 2000 query images". */
+    public String describe() {
+        return String.format(java.util.Locale.ROOT, "k = %d, T = %.2f, cosine; %d reference / %d query images", k, temperature,
+                trainLabels.length, testLabels.length);
+    }
+
     /** Top-1 k-NN accuracy of the backbone's normed CLS token (evaluated in eval mode, restored after). */
     public double evaluate(DinoVisionTransformer backbone) {
         boolean wasTraining = backbone.isTraining();
