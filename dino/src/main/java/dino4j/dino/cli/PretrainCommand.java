@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import dino4j.dino.data.DatasetPaths;
 import dino4j.dino.data.ImageDataset;
 import dino4j.dino.data.MultiCrop;
+import dino4j.dino.eval.KnnFeatures;
 import dino4j.dino.model.Checkpoints;
 import dino4j.dino.ssl.KnnMonitor;
 import dino4j.dino.ssl.SslConfig;
@@ -39,6 +40,10 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--image-size", paramLabel = "G", description = "global crop size (default: 32 for vit-fashion, 224 otherwise)") Integer imageSize;
     @Option(names = "--local-size", paramLabel = "L", description = "local crop size (default: 16 for vit-fashion, 96 otherwise)") Integer localSize;
     @Option(names = "--local-crops", paramLabel = "N", description = "local crops per image (default: 4 for vit-fashion, 8 otherwise)") Integer localCrops;
+    @Option(names = "--crop-scales", paramLabel = "GMIN,LMIN,LMAX", description = "RandomResizedCrop area ranges: global (GMIN, 1), local (LMIN, LMAX) (default: 0.32,0.05,0.32)") String cropScales;
+    @Option(names = "--blur-sigma", paramLabel = "MIN,MAX", description = "Gaussian blur sigma range in pixels of the crop (default: 0.1,2.0, the official values for 224-pixel crops)") String blurSigma;
+    @Option(names = "--blur-p", paramLabel = "G1,G2,L", description = "blur probabilities on global crop 1, global crop 2, local crops (default: 0,0.9,0.5, the official effective values)") String blurP;
+    @Option(names = "--solarize-p", paramLabel = "P", description = "solarize probability on global crop 2 (default: 0.2)") Double solarizeP;
     @Option(names = "--batch", paramLabel = "B", description = "images per step (default: 128 for vit-fashion, 32 otherwise)") Integer batch;
     @Option(names = "--steps", paramLabel = "S", description = "optimizer steps (default: 45 on the bundled data = 5,760 images, else 1 epoch)") Long steps;
     @Option(names = "--epochs", paramLabel = "E", description = "passes over --data (instead of --steps)") Double epochs;
@@ -49,6 +54,7 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--drop-path", description = "stochastic depth rate (default: ${DEFAULT-VALUE})") double dropPath = 0.0;
     @Option(names = "--from-weights", paramLabel = "CKPT", description = "continue SSL from an official .pth, safetensors or Hugging Face checkpoint (backbone loaded, heads new)") Path fromWeights;
     @Option(names = "--resume", description = "continue the run in --out from checkpoints/last.safetensors") boolean resume;
+    @Option(names = "--knn-features", paramLabel = "F", description = "what k-NN reads from the teacher: cls (DINO protocol, the default), patch-mean or cls+patch-mean") String knnFeatures;
     @Option(names = "--eval-every", paramLabel = "S", description = "k-NN evaluation every S steps; 0: only before and after (the default)") Long evalEvery;
     @Option(names = "--checkpoint-every", paramLabel = "S", description = "checkpoint every S steps (default: ${DEFAULT-VALUE})") long checkpointEvery = 50;
     @Option(names = "--workers", description = "data-loading threads (default: ${DEFAULT-VALUE})") int workers = 2;
@@ -78,11 +84,13 @@ final class PretrainCommand implements Callable<Integer> {
         KnnMonitor knn = null;
         if (evalData != null) cfg.evalData = evalData.toAbsolutePath().toString();
         if (evalImages != null) setEvalImages(cfg, evalImages);
+        if (knnFeatures != null) cfg.knnFeatures = KnnFeatures.parse("--knn-features", knnFeatures).cliName;
         Path evalPath = cfg.evalData != null ? Path.of(cfg.evalData) : dataPath;
         DatasetPaths.Labelled labelled = DatasetPaths.openLabelled(evalPath);
         if (labelled != null) {
             knn = new KnnMonitor(labelled.train(), labelled.test(), cfg.evalTrainImages, cfg.evalTestImages, cfg.globalSize,
-                    MultiCrop.Config.IMAGENET_MEAN, MultiCrop.Config.IMAGENET_STD, cfg.knnK, cfg.knnTemperature);
+                    MultiCrop.Config.IMAGENET_MEAN, MultiCrop.Config.IMAGENET_STD, cfg.knnK, cfg.knnTemperature,
+                    KnnFeatures.parse("knnFeatures", cfg.knnFeatures));
         } else if (cfg.evalData != null) {
             throw new IllegalArgumentException("--eval-data " + cfg.evalData + " has no labels (need IDX label files or class sub-folders)");
         }
@@ -100,7 +108,7 @@ final class PretrainCommand implements Callable<Integer> {
             t.placeOn(DeviceChoice.resolve(device));
             String header = String.format("pretrain %s (%,d params): %d images from %s, batch %d, %d steps, crops %d + %d×%d, out %s",
                     cfg.model, cfg.vit.parameterCount(), train.size(), dataPath, cfg.batch, cfg.steps, cfg.globalSize, cfg.nLocal, cfg.localSize, out);
-            if (knn != null) header += "\nk-NN of the teacher's CLS (" + knn.describe() + " from " + evalPath + ")";
+            if (knn != null) header += "\nk-NN of the teacher's " + (knn.features() == KnnFeatures.CLS ? "CLS" : "features") + " (" + knn.describe() + " from " + evalPath + ")";
             System.out.println(header);
             t.logText(header);
             double before = Double.NaN;
@@ -187,6 +195,19 @@ final class PretrainCommand implements Callable<Integer> {
             if (fromWeights != null) throw new IllegalArgumentException("--layerscale sets the init of a new backbone; --from-weights brings its own");
             c.vit = c.vit.withLayerScaleInit(layerScale);
         }
+        if (cropScales != null) {
+            double[] v = numbers("--crop-scales", cropScales, 3);
+            c.globalScaleMin = v[0]; c.localScaleMin = v[1]; c.localScaleMax = v[2];
+        }
+        if (blurSigma != null) {
+            double[] v = numbers("--blur-sigma", blurSigma, 2);
+            c.blurSigmaMin = v[0]; c.blurSigmaMax = v[1];
+        }
+        if (blurP != null) {
+            double[] v = numbers("--blur-p", blurP, 3);
+            c.blurGlobal1P = v[0]; c.blurGlobal2P = v[1]; c.blurLocalP = v[2];
+        }
+        if (solarizeP != null) c.solarizeP = solarizeP;
         c.seed = seed;
         c.workers = workers;
         c.checkpointEvery = checkpointEvery;
@@ -203,6 +224,21 @@ final class PretrainCommand implements Callable<Integer> {
             c.dinoPrototypes = c.ibotPrototypes = prototypes != null ? prototypes : 65536;
         }
         return c;
+    }
+
+    /** A comma-separated list of exactly {@code n} numbers, the option named on error. */
+    static double[] numbers(String option, String v, int n) {
+        String[] p = v.split(",");
+        if (p.length != n) throw new IllegalArgumentException(option + " takes " + n + " comma-separated numbers, got '" + v + "'");
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            try {
+                out[i] = Double.parseDouble(p[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(option + ": '" + p[i].trim() + "' is not a number (in '" + v + "')");
+            }
+        }
+        return out;
     }
 
     /** --eval-images: "REF,QUERY" counts (0 or "all" = every image) or "all". */

@@ -24,6 +24,9 @@ public final class SslConfig {
     public int globalSize = 32, localSize = 16, nLocal = 4;
     public double globalScaleMin = 0.32, localScaleMax = 0.32, localScaleMin = 0.05;
     public double maskProbability = 0.5, maskRatioMin = 0.1, maskRatioMax = 0.5;
+    /** Gaussian blur σ range (pixels of the crop) and probabilities on global crop 1, global crop 2, local crops (spec §3.2). */
+    public double blurSigmaMin = 0.1, blurSigmaMax = 2.0, blurGlobal1P = 0.0, blurGlobal2P = 0.9, blurLocalP = 0.5;
+    public double solarizeP = 0.2;
     // optimisation
     public int batch = 128;
     public long steps = 300;
@@ -47,6 +50,8 @@ public final class SslConfig {
     public int knnK = 20;
     public double knnTemperature = 0.07;
     public int evalTrainImages = 8000, evalTestImages = 2000;
+    /** What k-NN reads: "cls" (DINO protocol), "patch-mean" or "cls+patch-mean" ({@link dino4j.dino.eval.KnnFeatures}). */
+    public String knnFeatures = "cls";
 
     /** The small ViT of the Fashion-MNIST recipe: 192 wide, 6 deep, 3 heads, patch 4, 4 storage tokens. */
     public static VitConfig fashionVit() {
@@ -67,6 +72,13 @@ public final class SslConfig {
         require(nLocal >= 0, "--local-crops must be >= 0");
         require(lr > 0, "--lr must be positive");
         require(dropPath >= 0 && dropPath < 1, "--drop-path must be in [0, 1)");
+        require(globalScaleMin > 0 && globalScaleMin <= 1, "--crop-scales: the global minimum must be in (0, 1], got " + globalScaleMin);
+        require(localScaleMin > 0 && localScaleMin <= localScaleMax && localScaleMax <= 1,
+                "--crop-scales: the local range must satisfy 0 < min <= max <= 1, got " + localScaleMin + ", " + localScaleMax);
+        require(blurSigmaMin >= 0 && blurSigmaMin <= blurSigmaMax, "--blur-sigma must satisfy 0 <= min <= max, got " + blurSigmaMin + ", " + blurSigmaMax);
+        for (double p : new double[]{blurGlobal1P, blurGlobal2P, blurLocalP, solarizeP})
+            require(p >= 0 && p <= 1, "--blur-p / --solarize-p probabilities must be in [0, 1], got " + p);
+        dino4j.dino.eval.KnnFeatures.parse("--knn-features", knnFeatures);
         require(checkpointEvery >= 1 && evalEvery >= 1 && logEvery >= 1, "--checkpoint-every / --eval-every must be positive");
     }
 

@@ -111,12 +111,19 @@ public final class SslTrainer implements AutoCloseable {
         int ttWarm = (int) Math.round(cfg.teacherTempWarmupFraction * total);
         ttS = Schedules.warmupCosineConstant(cfg.teacherTempStart, cfg.teacherTemp, cfg.teacherTemp, ttWarm, total);
 
-        MultiCrop.Config mc = MultiCrop.Config.dinov3(cfg.globalSize, cfg.localSize, cfg.nLocal)
-                .withScales(cfg.globalScaleMin, 1.0, cfg.localScaleMin, cfg.localScaleMax);
+        MultiCrop.Config mc = multiCropConfig(cfg);
         loader = new SslBatchLoader(data, new MultiCrop(mc),
                 SslBatchLoader.Config.of(cfg.batch, cfg.vit.patchSize(), cfg.seed)
                         .withWorkers(cfg.workers, Math.max(2, 2 * cfg.workers))
                         .withMasking(cfg.maskProbability, cfg.maskRatioMin, cfg.maskRatioMax));
+    }
+
+    /** The crop recipe of a run: the DINOv3 pipeline at the run's sizes, scales, blur and solarize settings. */
+    public static MultiCrop.Config multiCropConfig(SslConfig cfg) {
+        MultiCrop.Config d = MultiCrop.Config.dinov3(cfg.globalSize, cfg.localSize, cfg.nLocal);
+        return d.withScales(cfg.globalScaleMin, 1.0, cfg.localScaleMin, cfg.localScaleMax)
+                .withBlur(d.blurKernel(), cfg.blurSigmaMin, cfg.blurSigmaMax, cfg.blurGlobal1P, cfg.blurGlobal2P, cfg.blurLocalP)
+                .withSolarize(cfg.solarizeP, d.solarizeThreshold());
     }
 
     public long step() { return step; }

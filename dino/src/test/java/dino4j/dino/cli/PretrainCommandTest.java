@@ -49,6 +49,68 @@ class PretrainCommandTest {
         assertEquals(0, run(concat(common, "--resume", "--steps", "3")));
         assertEquals(3, TrainingCheckpoint.load(ck).step());
         assertEquals(data.toAbsolutePath().toString(), TrainingCheckpoint.load(ck).config().data);
+
+        // `knn` evaluates the run's teacher (training checkpoint) and its exported backbone alike
+        for (Path w : new Path[]{ck, out.resolve("exported/backbone.safetensors")}) {
+            var buf = new java.io.StringWriter();
+            var cl = new CommandLine(new KnnCommand());
+            cl.setOut(new java.io.PrintWriter(buf));
+            java.io.PrintStream old = System.out;
+            var bytes = new java.io.ByteArrayOutputStream();
+            System.setOut(new java.io.PrintStream(bytes, true));
+            try {
+                assertEquals(0, cl.execute("--weights", w.toString(), "--data", data.toString(), "--features", "cls+patch-mean", "--device", "cpu"));
+            } finally {
+                System.setOut(old);
+            }
+            String printed = bytes.toString();
+            assertTrue(printed.contains("k-NN top-1") && printed.contains("48 reference / 20 query") && printed.contains("cls+patch-mean"), printed);
+        }
+        assertNotEquals(0, new CommandLine(new KnnCommand()).execute("--weights", ck.toString(), "--data", data.toString(), "--features", "mean"));
+    }
+
+    @Test
+    void augmentationAndKnnOptionsReachTheRunsConfig(@TempDir Path dir) throws Exception {
+        Path data = Files.createDirectories(dir.resolve("data")), out = dir.resolve("run");
+        Random r = new Random(4);
+        writeIdx(data, "train", 16, r);
+        writeIdx(data, "t10k", 10, r);
+        assertEquals(0, run("--out", out.toString(), "--batch", "8", "--local-crops", "2", "--workers", "0", "--data", data.toString(),
+                "--steps", "1", "--crop-scales", "0.4,0.1,0.45", "--blur-sigma", "0.1,0.5", "--blur-p", "0.1,0.5,0.2",
+                "--solarize-p", "0", "--knn-features", "patch-mean"));
+        var cfg = TrainingCheckpoint.load(out.resolve("checkpoints/last.safetensors")).config();
+        assertArrayEquals(new double[]{0.4, 0.1, 0.45, 0.1, 0.5, 0.1, 0.5, 0.2, 0.0},
+                new double[]{cfg.globalScaleMin, cfg.localScaleMin, cfg.localScaleMax, cfg.blurSigmaMin, cfg.blurSigmaMax,
+                        cfg.blurGlobal1P, cfg.blurGlobal2P, cfg.blurLocalP, cfg.solarizeP});
+        assertEquals("patch-mean", cfg.knnFeatures);
+        assertTrue(Files.readString(out.resolve("train.log")).contains("features patch-mean"));
+        var mc = dino4j.dino.ssl.SslTrainer.multiCropConfig(cfg);
+        assertArrayEquals(new double[]{0.4, 1.0, 0.1, 0.45, 0.1, 0.5, 0.1, 0.5, 0.2, 0.0},
+                new double[]{mc.globalScaleMin(), mc.globalScaleMax(), mc.localScaleMin(), mc.localScaleMax(), mc.blurSigmaMin(),
+                        mc.blurSigmaMax(), mc.blurGlobal1P(), mc.blurGlobal2P(), mc.blurLocalP(), mc.solarizeP()});
+    }
+
+    @Test
+    void badAugmentationOptionsNameTheOption() {
+        var e = assertThrows(IllegalArgumentException.class, () -> PretrainCommand.numbers("--blur-p", "0,0.5", 3));
+        assertTrue(e.getMessage().contains("--blur-p") && e.getMessage().contains("3"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> PretrainCommand.numbers("--crop-scales", "0.3,x,0.4", 3));
+        assertTrue(e.getMessage().contains("--crop-scales") && e.getMessage().contains("'x'"), e.getMessage());
+        String[][] bad = {{"blurGlobal2P", "--blur-p"}, {"localScaleMin", "--crop-scales"}, {"blurSigmaMax", "--blur-sigma"}};
+        for (String[] b : bad) {
+            var cfg = new dino4j.dino.ssl.SslConfig();
+            switch (b[0]) {
+                case "blurGlobal2P" -> cfg.blurGlobal2P = 1.5;
+                case "localScaleMin" -> cfg.localScaleMin = 0.5;   // above localScaleMax 0.32
+                default -> cfg.blurSigmaMax = 0.05;                // below the minimum 0.1
+            }
+            e = assertThrows(IllegalArgumentException.class, cfg::validate);
+            assertTrue(e.getMessage().contains(b[1]), e.getMessage());
+        }
+        var cfg = new dino4j.dino.ssl.SslConfig();
+        cfg.knnFeatures = "mean";
+        e = assertThrows(IllegalArgumentException.class, cfg::validate);
+        assertTrue(e.getMessage().contains("--knn-features"), e.getMessage());
     }
 
     static String[] concat(String[] a, String... b) {

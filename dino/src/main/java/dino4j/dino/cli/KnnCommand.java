@@ -1,0 +1,65 @@
+package dino4j.dino.cli;
+
+import dino4j.dino.data.DatasetPaths;
+import dino4j.dino.eval.KnnFeatures;
+import dino4j.dino.features.Preprocess;
+import dino4j.dino.model.Backbone;
+import dino4j.dino.model.Checkpoints;
+import dino4j.dino.ssl.KnnMonitor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code dino4j knn}: the k-NN accuracy of a checkpoint's features on labelled data (DINO protocol, spec §6.1). */
+@Command(name = "knn", description = {"k-NN classification accuracy of a backbone's features on labelled data (weighted",
+        "k-NN, cosine similarity, DINO protocol). The weights may be an official or Hugging Face checkpoint, an",
+        "exported backbone or a pretrain checkpoint (its teacher is evaluated)."})
+final class KnnCommand implements Callable<Integer> {
+    @Option(names = "--weights", required = true, description = "checkpoint: official .pth, .safetensors, a Hugging Face folder, or runs/X/checkpoints/last.safetensors")
+    Path weights;
+    @Option(names = "--model", description = "architecture preset; inferred from the keys when omitted")
+    String model;
+    @Option(names = "--data", description = "labelled data: a folder with IDX train/t10k files, or with train/ and val/ (or test/) class folders (default: the bundled Fashion-MNIST subset)")
+    Path data;
+    @Option(names = "--size", description = "images are resized to this square side (default: 8 patches for patch size 4, else 224)")
+    Integer size;
+    @Option(names = "--eval-images", paramLabel = "REF,QUERY", description = "reference and query image counts, or 'all' (default: ${DEFAULT-VALUE})")
+    String evalImages = "all";
+    @Option(names = "--features", paramLabel = "F", description = "cls (the DINO protocol), patch-mean or cls+patch-mean (default: ${DEFAULT-VALUE})")
+    String features = "cls";
+    @Option(names = "--k", description = "neighbours (default: ${DEFAULT-VALUE})") int k = 20;
+    @Option(names = "--temperature", description = "vote temperature T, weights exp(sim / T) (default: ${DEFAULT-VALUE})") double temperature = 0.07;
+    @Option(names = "--mean-std", defaultValue = "lvd", description = "normalisation: lvd (ImageNet values, as in pretrain) or sat. Default: ${DEFAULT-VALUE}")
+    String meanStd;
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or cuda. Default: ${DEFAULT-VALUE}") String device;
+
+    @Override public Integer call() throws Exception {
+        KnnFeatures f = KnnFeatures.parse("--features", features);   // option errors before any heavy work
+        Preprocess.MeanStd ms = Preprocess.MeanStd.parse(meanStd);
+        if (k < 1) throw new IllegalArgumentException("--k must be at least 1, got " + k);
+        if (!(temperature > 0)) throw new IllegalArgumentException("--temperature must be positive, got " + temperature);
+        var counts = new dino4j.dino.ssl.SslConfig();
+        PretrainCommand.setEvalImages(counts, evalImages);
+        if (!Files.exists(weights)) throw new java.io.FileNotFoundException("--weights " + weights + ": no such file or folder");
+        Path dataPath = data != null ? data : DatasetPaths.bundledFashion();
+        DatasetPaths.Labelled labelled = DatasetPaths.openLabelled(dataPath);
+        if (labelled == null)
+            throw new IllegalArgumentException("--data " + dataPath + " has no labels (need IDX train/t10k image and label files, or train/ and val/ class folders)");
+        Backbone backbone = Checkpoints.loadBackbone(weights, model);
+        int side = size != null ? size : backbone.patchSize() <= 4 ? 8 * backbone.patchSize() : 224;
+        if (side % backbone.patchSize() != 0)
+            throw new IllegalArgumentException("--size " + side + " must be a multiple of the patch size " + backbone.patchSize());
+        DeviceChoice.place(backbone, device);
+        long t0 = System.nanoTime();
+        KnnMonitor knn = new KnnMonitor(labelled.train(), labelled.test(), counts.evalTrainImages, counts.evalTestImages, side,
+                ms.mean(), ms.std(), k, temperature, f);
+        double acc = knn.evaluate(backbone);
+        System.out.println(String.format(Locale.ROOT, "k-NN top-1 %.2f %% (%s; %s, %d px, from %s) in %.1f s",
+                100 * acc, knn.describe(), backbone.describe(), side, dataPath, (System.nanoTime() - t0) / 1e9));
+        return 0;
+    }
+}
