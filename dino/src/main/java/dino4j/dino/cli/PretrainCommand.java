@@ -51,6 +51,9 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--prototypes", paramLabel = "K", description = "prototypes of the DINO and iBOT heads (default: 4096 for vit-fashion, 65536 otherwise)") Integer prototypes;
     @Option(names = "--prototype-std", paramLabel = "STD", description = "init std of the DINO/iBOT prototype weights (default: 0.02, the official value)") Double prototypeStd;
     @Option(names = "--layerscale", paramLabel = "G", description = "LayerScale init of a new backbone (default: the model's, 1e-5)") Double layerScale;
+    @Option(names = "--teacher-temp", paramLabel = "START,END", description = "teacher temperature warm-up over the first 30 %% of the steps (default: 0.04,0.07)") String teacherTemp;
+    @Option(names = "--freeze-last-layer", paramLabel = "F", description = "fraction of the steps during which both heads' prototype layers are frozen (default: 0; the official ImageNet recipe freezes 1 epoch)") Double freezeLastLayer;
+    @Option(names = "--koleo", paramLabel = "W", description = "KoLeo loss weight (default: 0.1)") Double koleo;
     @Option(names = "--drop-path", description = "stochastic depth rate (default: ${DEFAULT-VALUE})") double dropPath = 0.0;
     @Option(names = "--from-weights", paramLabel = "CKPT", description = "continue SSL from an official .pth, safetensors or Hugging Face checkpoint (backbone loaded, heads new)") Path fromWeights;
     @Option(names = "--resume", description = "continue the run in --out from checkpoints/last.safetensors") boolean resume;
@@ -208,6 +211,12 @@ final class PretrainCommand implements Callable<Integer> {
             c.blurGlobal1P = v[0]; c.blurGlobal2P = v[1]; c.blurLocalP = v[2];
         }
         if (solarizeP != null) c.solarizeP = solarizeP;
+        if (teacherTemp != null) {
+            double[] v = numbers("--teacher-temp", teacherTemp, 2);
+            c.teacherTempStart = v[0]; c.teacherTemp = v[1];
+        }
+        if (freezeLastLayer != null) c.freezeLastLayerFraction = freezeLastLayer;
+        if (koleo != null) c.koleoWeight = koleo;
         c.seed = seed;
         c.workers = workers;
         c.checkpointEvery = checkpointEvery;
