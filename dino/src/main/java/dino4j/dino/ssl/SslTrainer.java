@@ -19,6 +19,7 @@ import dino4j.nn.optim.Schedules;
 import dino4j.tensor.OpTimeline;
 import dino4j.tensor.Device;
 import dino4j.tensor.StepArena;
+import dino4j.tensor.Ops;
 import dino4j.tensor.Tensor;
 
 import java.io.IOException;
@@ -41,10 +42,15 @@ import java.util.function.Consumer;
  */
 public final class SslTrainer implements AutoCloseable {
 
-    /** What one step measured (losses are the weighted terms' raw values before weighting). */
+    /**
+     * What one step measured (losses are the weighted terms' raw values before weighting). The target entropies are
+     * the mean entropy (nats) of the teacher's Sinkhorn-Knopp targets per CLS / masked patch: ln K means uniform
+     * targets, i.e. that head gives the student no signal (NaN when there were no targets).
+     */
     public record StepMetrics(long step, double loss, double dinoGlobal, double dinoLocal, double ibot, double koleo,
                               double lr, double wd, double momentum, double teacherTemp, double gradNorm,
-                              double seconds, double dataWaitSeconds, int images) {}
+                              double seconds, double dataWaitSeconds, int images,
+                              double dinoTargetEntropy, double ibotTargetEntropy) {}
 
     public final SslConfig cfg;
     public final SslModel student, teacher;
@@ -260,7 +266,15 @@ public final class SslTrainer implements AutoCloseable {
         double secs = (System.nanoTime() - t0) / 1e9;
         return new StepMetrics(step, lossValue, dinoGlobal.data().item(), dinoLocal == null ? 0 : dinoLocal.data().item(),
                 ibot == null ? 0 : ibot.data().item(), koleo == null ? 0 : koleo.data().item(),
-                lr, wd, mom, tt, gradNorm, secs, wait, B);
+                lr, wd, mom, tt, gradNorm, secs, wait, B,
+                meanEntropy(teacherCls.reshape(-1, teacherCls.size(2))),
+                teacherPatchTargets == null ? Double.NaN : meanEntropy(teacherPatchTargets));
+    }
+
+    /** Mean over rows of −Σ q log q (rows are distributions), computed where the targets live. */
+    static double meanEntropy(Tensor q) {
+        Tensor plogp = Ops.mul(q, Ops.log(Ops.addScalar(q, 1e-30)));
+        return -Ops.mean(Ops.sum(plogp, 1, false), 0, false).item();
     }
 
     @Override public void close() { loader.close(); }
@@ -299,6 +313,8 @@ public final class SslTrainer implements AutoCloseable {
         o.addProperty("momentum", m.momentum());
         o.addProperty("teacher_temp", m.teacherTemp());
         if (Double.isFinite(m.gradNorm())) o.addProperty("grad_norm_backbone", m.gradNorm());
+        o.addProperty("dino_target_entropy", round(m.dinoTargetEntropy()));
+        if (Double.isFinite(m.ibotTargetEntropy())) o.addProperty("ibot_target_entropy", round(m.ibotTargetEntropy()));
         o.addProperty("images_per_s", round(m.images() / m.seconds()));
         o.addProperty("data_wait_pct", round(100 * m.dataWaitSeconds() / m.seconds()));
         return o;
