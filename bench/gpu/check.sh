@@ -73,7 +73,7 @@ run() {
   echo "== dino4j benchmarks (one JVM per section)"
   rm -f "$out/gpu-$day.md" "$out/bench.log"
   local sec
-  for sec in header gemm attention losses train highres; do
+  for sec in header gemm gemm-sm90 attention losses train highres; do
     timeout 90 "$J" $JOPTS -cp "$CP" dino4j.bench.GpuCheck --out "$out/gpu-$day.md" --torch "$out/torch-peer.json" \
       --tests "$out/gpu-tests.log" --sections "$sec" >> "$out/bench.log" 2>&1 || { echo "section $sec failed (exit $?):"; tail -20 "$out/bench.log"; }
   done

@@ -59,7 +59,7 @@ public final class GpuCheck {
 
     public static void main(String[] args) throws Exception {
         Path out = Path.of("bench/results/gpu-check.md"), torchJson = null, tests = null;
-        String sections = "header,gemm,attention,losses,train,highres";
+        String sections = "header,gemm,gemm-sm90,attention,losses,train,highres";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[++i]);
@@ -67,7 +67,7 @@ public final class GpuCheck {
                 case "--tests" -> tests = Path.of(args[++i]);
                 case "--sections" -> sections = args[++i];
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--out FILE.md --torch PEER.json --tests TESTS.log --sections header,gemm,attention,losses,train)");
+                        + " (--out FILE.md --torch PEER.json --tests TESTS.log --sections header,gemm,gemm-sm90,attention,losses,train,highres)");
             }
         }
         JsonObject peer = torchJson != null && Files.exists(torchJson) ? JsonParser.parseString(Files.readString(torchJson)).getAsJsonObject() : new JsonObject();
@@ -82,6 +82,7 @@ public final class GpuCheck {
             switch (sec.trim()) {
                 case "header" -> g.header(tests);
                 case "gemm" -> g.section("GEMM", g::gemm);
+                case "gemm-sm90" -> g.section("GEMM on Hopper wgmma", g::gemmSm90);
                 case "attention" -> g.section("Attention", g::attention);
                 case "losses" -> g.section("Gram loss and Sinkhorn-Knopp", g::losses);
                 case "train" -> g.section("ViT-S/16 training step", g::trainStep);
@@ -223,6 +224,96 @@ public final class GpuCheck {
         }
         line("");
         line("BF16 rows: ours rounds fp32 inputs to bf16 while loading tiles; PyTorch multiplies bf16 tensors.");
+    }
+
+    /**
+     * The Hopper wgmma kernels (gemm_sm90, both tiles and the automatic choice; called directly, so the opt-in
+     * property is not needed) beside our gemm.cu kernels, cuBLAS and PyTorch: BF16 storage (A and B already bf16,
+     * what the BF16 path multiplies after its conversion pass; NN) and TF32 (NT, the only layout the tf32 wgmma
+     * kernels take). The last column compares the wgmma result with the gemm.cu one (relative L2; both accumulate in
+     * fp32 from the same rounded inputs, so anything above ~1e-5 is a bug). Its own section (own JVM in check.sh):
+     * a fault in the never-before-run kernels cannot take the other numbers with it.
+     */
+    private void gemmSm90() {
+        line("");
+        line("## GEMM on Hopper wgmma (gemm_sm90.cu; TFLOP/s, fp32 output, median of timed runs)");
+        line("");
+        String why = GemmCuda.sm90Unavailable(c);
+        line("wgmma kernels (used by GemmCuda only with `-Ddino4j.gemm.sm90=true`; called directly here): %s.",
+                why.isEmpty() ? "available" : "unavailable — " + why);
+        int[][] shapes = {{4096, 4096, 4096}, {8192, 8192, 8192}, {12864, 1152, 384}, {12864, 384, 1536}, {12864, 1536, 384}};
+        boolean cublas = CublasGemm.available();
+        for (boolean bf16 : new boolean[]{true, false}) {
+            line("");
+            line(bf16 ? "BF16 storage (A, B bf16 in memory), NN:" : "TF32 (A, B fp32, rounded to tf32), NT (C = A·Bᵀ):");
+            line("");
+            line("| M×N×K | ours gemm.cu | ours wgmma 128×256 | ours wgmma 128×128 | wgmma auto | cuBLAS (JCublas) | PyTorch (NN) | best wgmma / PyTorch | wgmma vs gemm.cu (rel. L2) |");
+            line("|---|---|---|---|---|---|---|---|---|");
+            for (int[] s : shapes) {
+                int m = s[0], n = s[1], k = s[2];
+                double flop = 2.0 * m * n * k;
+                int reps = flop > 2e11 ? 5 : 15;
+                // bf16: A [M][K], B [K][N] (ldb = N); tf32: A [M][K], B [N][K] (ldb = K)
+                DeviceBuffer a = random((long) m * k, 1), b = random((long) k * n, 2);
+                if (bf16) { a = toBf16(a, m, k); b = toBf16(b, k, n); }
+                DeviceBuffer fa = a, fb = b, c1 = c.alloc(4L * m * n), c2 = c.alloc(4L * m * n);
+                int ldb = bf16 ? n : k;
+                Gemm old = bf16
+                        ? out -> GemmCuda.gemmBf16(c, GemmCuda.Tile.AUTO, false, false, m, n, k, 1f, fa.ptr(), k, 0, fb.ptr(), ldb, 0, 0f, out.ptr(), n, 0, 1, null)
+                        : out -> GemmCuda.gemm(c, GemmCuda.Precision.TF32, GemmCuda.Tile.AUTO, false, true, m, n, k, 1f, fa.ptr(), k, 0, fb.ptr(), ldb, 0, 0f, out.ptr(), n, 0, 1, null);
+                java.util.function.BiConsumer<GemmCuda.Sm90Tile, DeviceBuffer> wg = bf16
+                        ? (t, out) -> GemmCuda.gemmBf16Sm90(c, t, false, false, m, n, k, 1f, fa.ptr(), k, 0, fb.ptr(), ldb, 0, 0f, out.ptr(), n, 0, 1, null)
+                        : (t, out) -> GemmCuda.gemmTf32Sm90(c, t, false, true, m, n, k, 1f, fa.ptr(), k, 0, fb.ptr(), ldb, 0, 0f, out.ptr(), n, 0, 1, null);
+                double ours = flop / median(() -> old.run(c1), 2, reps) / 1e9;
+                Double l = null, mm = null, auto = null, cb = null, diff = null;
+                if (why.isEmpty()) {
+                    l = flop / median(() -> wg.accept(GemmCuda.Sm90Tile.L, c2), 2, reps) / 1e9;
+                    diff = relDiff(c1, c2, (long) m * n);
+                    mm = flop / median(() -> wg.accept(GemmCuda.Sm90Tile.M, c2), 2, reps) / 1e9;
+                    diff = Math.max(diff, relDiff(c1, c2, (long) m * n));
+                    auto = flop / median(() -> wg.accept(GemmCuda.Sm90Tile.AUTO, c2), 2, reps) / 1e9;
+                }
+                if (cublas)
+                    cb = flop / median(bf16
+                            ? () -> CublasGemm.gemmBf16(c, false, false, m, n, k, 1f, fa.ptr(), k, 0, fb.ptr(), ldb, 0, 0f, c1.ptr(), n, 0, 1, null)
+                            : () -> CublasGemm.gemm(c, GemmCuda.Precision.TF32, false, true, m, n, k, 1f, fa.ptr(), k, 0, fb.ptr(), ldb, 0, 0f, c1.ptr(), n, 0, 1, null),
+                            2, reps) / 1e9;
+                Double pt = peer("gemm", m + "x" + n + "x" + k + "/" + (bf16 ? "bf16" : "tf32"));
+                Double best = l == null ? null : Math.max(l, Math.max(mm, auto));
+                line("| %d×%d×%d | %.1f | %s | %s | %s | %s | %s | %s | %s |", m, n, k, ours, f(l), f(mm), f(auto), f(cb), f(pt),
+                        pt == null || best == null ? "–" : f2(best / pt), diff == null ? "–" : String.format(Locale.ROOT, "%.1e", diff));
+                a.release(); b.release(); c1.release(); c2.release();
+            }
+        }
+        line("");
+        line("BF16 NN: B is N-major, read transposed by wgmma from shared memory. PyTorch multiplies bf16 tensors into a bf16 output, and its numbers are for NN in both tables.");
+    }
+
+    private interface Gemm { void run(DeviceBuffer out); }
+
+    /** rows×cols fp32 (row-major, dense) -> a new bf16 buffer (round to nearest even); releases the input. */
+    private DeviceBuffer toBf16(DeviceBuffer f32, int rows, int cols) {
+        DeviceBuffer h = c.alloc(2L * rows * cols);
+        c.kernel("gemm", "gemm_f32_to_bf16").launch((cols + 255) / 256, Math.min(rows, 65535), 1, 256, 1, 1, 0,
+                f32.ptr(), rows, cols, cols, 0L, h.ptr(), cols, 0L, 1);
+        c.synchronize();
+        f32.release();
+        return h;
+    }
+
+    /** Relative L2 difference of two n-float device buffers (y against x). */
+    private double relDiff(DeviceBuffer x, DeviceBuffer y, long n) {
+        c.synchronize();
+        float[] hx = new float[(int) n], hy = new float[(int) n];
+        c.staging().download(x.ptr(), hx, 0, hx.length, "bench check");
+        c.staging().download(y.ptr(), hy, 0, hy.length, "bench check");
+        double num = 0, den = 0;
+        for (int i = 0; i < hx.length; i++) {
+            double d = (double) hy[i] - hx[i];
+            num += d * d;
+            den += (double) hx[i] * hx[i];
+        }
+        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
     }
 
     private void attention() {

@@ -4,7 +4,10 @@ import dino4j.runtime.CudaContext;
 import dino4j.runtime.DeviceBuffer;
 import jcuda.driver.CUdeviceptr;
 
+import java.util.Collections;
 import java.util.Locale;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * GEMM on the GPU (kernels in {@code gemm.cu}), row-major with the semantics of {@link GemmKernels}, batched and
@@ -18,6 +21,15 @@ import java.util.Locale;
  * <p>{@link Precision#FP32} is exact float32 (SIMT FMA); {@link Precision#TF32} and {@link Precision#BF16} use tensor
  * cores with fp32 accumulation, rounding each input to tf32 (nearest, ties away) or bf16 (nearest even).
  * {@link #gemmBf16} takes bf16-stored A and B. Calls only enqueue work on the context's stream.
+ *
+ * <p>Hopper: {@link #gemmBf16Sm90} runs the bf16-storage GEMM on warpgroup MMAs (wgmma, {@code gemm_sm90.cu},
+ * sm_90a only), {@link #gemmTf32Sm90} the TF32 GEMM for the NT layout (x·Wᵀ). <b>Unverified on hardware until the
+ * GPU check passes</b>, so they are opt-in: {@link #gemmBf16} (and with it the large-problem BF16 path,
+ * {@link #bf16ViaConversion}) and {@link #gemm} in TF32 take them only with {@code -Ddino4j.gemm.sm90=true}, and
+ * only where {@link #sm90Available} (a compute capability 9.0 device, the {@code gemm_sm90} module loads, enough
+ * shared memory) and the call suits them ({@link Tile#AUTO}, rows of a multiple of 16 bytes: leading dimensions and
+ * batch strides multiples of 8 bf16 or 4 fp32 elements, {@code K > 0}, {@code alpha != 0}; TF32: NT only);
+ * everything else keeps the {@code gemm.cu} kernels, as does a build without nvcc.
  */
 public final class GemmCuda {
     private GemmCuda() {}
@@ -67,6 +79,12 @@ public final class GemmCuda {
                             float alpha, CUdeviceptr A, int lda, long strideA, CUdeviceptr B, int ldb, long strideB,
                             float beta, CUdeviceptr C, int ldc, long strideC, int batch, CUdeviceptr bias) {
         if (p == null) throw new IllegalArgumentException("precision is null");
+        if (p == Precision.TF32 && tile == Tile.AUTO && sm90Enabled && !transA && transB && K > 0 && alpha != 0f
+                && sm90Suits(4, lda, strideA, ldb, strideB) && c != null && sm90Available(c)) {
+            gemmTf32Sm90(c, Sm90Tile.AUTO, false, true, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc,
+                    strideC, batch, bias);
+            return;
+        }
         if (p == Precision.BF16 && worthConverting(transA, transB, M, N, K, alpha, strideA, strideB, batch)) {
             bf16ViaConversion(c, tile, transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batch, bias);
             return;
@@ -126,20 +144,172 @@ public final class GemmCuda {
                 strideC, batch, bias);
     }
 
-    /** {@link #gemm} in BF16 precision for A and B stored as bf16 (16-bit) elements; C and bias are float32. */
+    /**
+     * {@link #gemm} in BF16 precision for A and B stored as bf16 (16-bit) elements; C and bias are float32. With
+     * {@code -Ddino4j.gemm.sm90=true} on an H100/H200 this runs the wgmma kernels ({@link #gemmBf16Sm90}).
+     */
     public static void gemmBf16(CudaContext c, boolean transA, boolean transB, int M, int N, int K, float alpha,
                                 CUdeviceptr A, int lda, long strideA, CUdeviceptr B, int ldb, long strideB,
                                 float beta, CUdeviceptr C, int ldc, long strideC, int batch, CUdeviceptr bias) {
         gemmBf16(c, FORCED, transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batch, bias);
     }
 
-    /** {@link #gemmBf16} with an explicit tile configuration. */
+    /** {@link #gemmBf16} with an explicit tile configuration of the gemm.cu kernels (AUTO: may take sm90, see above). */
     public static void gemmBf16(CudaContext c, Tile tile, boolean transA, boolean transB, int M, int N, int K,
                                 float alpha, CUdeviceptr A, int lda, long strideA, CUdeviceptr B, int ldb,
                                 long strideB, float beta, CUdeviceptr C, int ldc, long strideC, int batch,
                                 CUdeviceptr bias) {
+        if (tile == Tile.AUTO && sm90Enabled && K > 0 && alpha != 0f && sm90Suits(8, lda, strideA, ldb, strideB)
+                && c != null && sm90Available(c)) {
+            gemmBf16Sm90(c, Sm90Tile.AUTO, transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C,
+                    ldc, strideC, batch, bias);
+            return;
+        }
         launch(c, "bf16s", 2, tile, transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc,
                 strideC, batch, bias);
+    }
+
+    // ---------------------------------------------------------------- Hopper: wgmma kernels (gemm_sm90.cu)
+
+    /**
+     * Configurations of the wgmma kernels (see gemm_sm90.cu): CTA tile 128×bn (2 warpgroups of 64 rows), pipeline
+     * stages, CTAs an SM holds, and a relative throughput guess for {@link #AUTO}'s choice (to be replaced by
+     * measured values once the kernels have run on hardware).
+     */
+    public enum Sm90Tile {
+        AUTO(0, 0, 0, 0),
+        L(256, 4, 1, 1.00),   // 128×256, 193 KB of shared memory
+        M(128, 3, 2, 0.90);   // 128×128, 97 KB: two CTAs per SM
+
+        final int bn, stages, perSm;
+        final double efficiency;
+
+        Sm90Tile(int bn, int stages, int perSm, double efficiency) {
+            this.bn = bn; this.stages = stages; this.perSm = perSm; this.efficiency = efficiency;
+        }
+    }
+
+    static final String SM90_FAMILY = "gemm_sm90";
+    static final int SM90_BM = 128, SM90_ROW_BYTES = 128, SM90_THREADS = 256;
+    /** {@code -Ddino4j.gemm.sm90=true}: {@link #gemmBf16} and TF32 {@link #gemm} may take the wgmma kernels (see the class doc). */
+    private static volatile boolean sm90Enabled = Boolean.getBoolean("dino4j.gemm.sm90");
+    /** Per context: "" when the wgmma kernels can run, else why not (probed once). */
+    private static final Map<CudaContext, String> SM90_STATUS = Collections.synchronizedMap(new WeakHashMap<>());
+
+    /** Whether {@link #gemmBf16} and TF32 {@link #gemm} may take the wgmma kernels (the property, unless a test changed it). */
+    public static boolean sm90Enabled() { return sm90Enabled; }
+
+    /** Tests only: switches the opt-in on or off. */
+    static void sm90Enabled(boolean on) { sm90Enabled = on; }
+
+    /** Whether the wgmma kernels can run on this context's device (see {@link #sm90Unavailable}). */
+    public static boolean sm90Available(CudaContext c) { return sm90Unavailable(c).isEmpty(); }
+
+    /**
+     * Why the wgmma kernels cannot run on this context, or "" when they can: the device must be compute capability
+     * 9.0 (sm_90a machine code runs there only), allow their shared memory, and the {@code gemm_sm90} module (absent
+     * from builds without nvcc) must load. Probed once per context.
+     */
+    public static String sm90Unavailable(CudaContext c) {
+        if (c == null) throw new IllegalArgumentException("context is null");
+        return SM90_STATUS.computeIfAbsent(c, GemmCuda::probeSm90);
+    }
+
+    private static String probeSm90(CudaContext c) {
+        int cc = c.computeCapability();
+        if (cc != 90) return "device is sm_" + cc + "; the wgmma kernels are sm_90a machine code (H100/H200)";
+        int smem = sm90SharedBytes(Sm90Tile.L);
+        if (smem > c.maxSharedMemoryPerBlockOptin())
+            return "needs " + smem + " B of shared memory per block; the device allows " + c.maxSharedMemoryPerBlockOptin();
+        try {
+            c.kernel(SM90_FAMILY, "gemm_sm90_bf16_nt_l");
+        } catch (RuntimeException e) {
+            return "CUDA module " + SM90_FAMILY + " does not load: " + e.getMessage();
+        }
+        return "";
+    }
+
+    /**
+     * Leading dimensions and batch strides the wgmma kernels take at full speed: multiples of {@code per16} elements
+     * (8 bf16 or 4 fp32: 16-byte rows for cp.async). Others (and base pointers that are not 16-byte aligned, which only
+     * the kernel sees) run correctly on its plain-load path, so {@link #gemmBf16Sm90} and {@link #gemmTf32Sm90}
+     * accept them, but the automatic routing keeps them on the gemm.cu kernels.
+     */
+    static boolean sm90Suits(int per16, int lda, long strideA, int ldb, long strideB) {
+        return lda % per16 == 0 && ldb % per16 == 0 && strideA % per16 == 0 && strideB % per16 == 0;
+    }
+
+    /**
+     * {@link #gemmBf16} on the Hopper wgmma kernels of gemm_sm90.cu, whatever {@code -Ddino4j.gemm.sm90} says
+     * (tests, benchmarks): same semantics, any shape, transposition, leading dimension and alignment.
+     * <b>Unverified on hardware until the GPU check passes.</b>
+     *
+     * @throws IllegalStateException where the kernels cannot run ({@link #sm90Unavailable} says why)
+     */
+    public static void gemmBf16Sm90(CudaContext c, Sm90Tile tile, boolean transA, boolean transB, int M, int N, int K,
+                                    float alpha, CUdeviceptr A, int lda, long strideA, CUdeviceptr B, int ldb,
+                                    long strideB, float beta, CUdeviceptr C, int ldc, long strideC, int batch,
+                                    CUdeviceptr bias) {
+        launchSm90(c, "bf16", tile, transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc,
+                strideC, batch, bias);
+    }
+
+    /**
+     * {@link #gemm} in {@link Precision#TF32} on the Hopper wgmma kernels of gemm_sm90.cu (fp32 A and B rounded to
+     * tf32 like the gemm.cu kernels), whatever {@code -Ddino4j.gemm.sm90} says. NT layout only ({@code transA =
+     * false, transB = true}: A is M×K, B is N×K, as in x·Wᵀ), since wgmma reads tf32 operands K-major only; any
+     * shape, leading dimension and alignment. <b>Unverified on hardware until the GPU check passes.</b>
+     *
+     * @throws IllegalStateException where the kernels cannot run ({@link #sm90Unavailable} says why)
+     */
+    public static void gemmTf32Sm90(CudaContext c, Sm90Tile tile, boolean transA, boolean transB, int M, int N, int K,
+                                    float alpha, CUdeviceptr A, int lda, long strideA, CUdeviceptr B, int ldb,
+                                    long strideB, float beta, CUdeviceptr C, int ldc, long strideC, int batch,
+                                    CUdeviceptr bias) {
+        if (transA || !transB) throw new IllegalArgumentException("the tf32 wgmma kernels take the NT layout only");
+        launchSm90(c, "tf32", tile, false, true, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc,
+                strideC, batch, bias);
+    }
+
+    private static void launchSm90(CudaContext c, String prec, Sm90Tile tile, boolean transA, boolean transB, int M,
+                                   int N, int K, float alpha, CUdeviceptr A, int lda, long strideA, CUdeviceptr B,
+                                   int ldb, long strideB, float beta, CUdeviceptr C, int ldc, long strideC, int batch,
+                                   CUdeviceptr bias) {
+        if (tile == null) throw new IllegalArgumentException("tile is null");
+        boolean readsAB = K > 0 && alpha != 0f;
+        if (!validate(c, transA, transB, M, N, K, A, lda, strideA, B, ldb, strideB, C, ldc, strideC, batch, readsAB)) return;
+        String why = sm90Unavailable(c);
+        if (!why.isEmpty()) throw new IllegalStateException("the sm90 GEMM kernels cannot run here: " + why);
+        Sm90Tile t = tile == Sm90Tile.AUTO ? chooseSm90(c, M, N, batch) : tile;
+        int smem = sm90SharedBytes(t);
+        String name = "gemm_sm90_" + prec + "_" + (transA ? "t" : "n") + (transB ? "t" : "n") + "_" + t.name().toLowerCase(Locale.ROOT);
+        CUdeviceptr none = new CUdeviceptr();
+        c.kernel(SM90_FAMILY, name).launch(gridX(M, N, SM90_BM, t.bn), Math.min(batch, 65535), 1, SM90_THREADS, 1, 1, smem,
+                M, N, readsAB ? K : 0, alpha, readsAB ? A : none, lda, strideA, readsAB ? B : none, ldb, strideB,
+                beta, C, ldc, strideC, batch, bias == null ? none : bias);
+    }
+
+    /**
+     * Dynamic shared memory of a wgmma configuration (bf16 and tf32 alike: 128 bytes of K per tile row and stage);
+     * must match wg_gemm in gemm_sm90.cu (+1 KB to align the ring to the 1024-byte swizzle atoms).
+     */
+    static int sm90SharedBytes(Sm90Tile t) {
+        if (t == Sm90Tile.AUTO) throw new IllegalArgumentException("AUTO has no size");
+        return t.stages * (SM90_BM + t.bn) * SM90_ROW_BYTES + 1024;
+    }
+
+    /** The wgmma configuration with the least estimated time (the same wave model as {@link #choose}). */
+    static Sm90Tile chooseSm90(CudaContext c, int M, int N, int batch) {
+        int sms = Math.max(1, c.multiprocessors());
+        Sm90Tile best = Sm90Tile.M;
+        double bestCost = Double.MAX_VALUE;
+        for (Sm90Tile t : new Sm90Tile[]{Sm90Tile.L, Sm90Tile.M}) {
+            long ctas = (long) ((M + SM90_BM - 1) / SM90_BM) * ((N + t.bn - 1) / t.bn) * batch;
+            long waves = (ctas + (long) sms * t.perSm - 1) / ((long) sms * t.perSm);
+            double cost = waves * (double) t.perSm * SM90_BM * t.bn / t.efficiency;
+            if (cost < bestCost) { bestCost = cost; best = t; }
+        }
+        return best;
     }
 
     /** Validates the arguments of a (cuBLAS or our) GEMM call; false when there is nothing to compute. */

@@ -5,7 +5,7 @@ import java.io.InputStream;
 
 /**
  * Where compiled kernels live: {@code dino4j/cuda/<family>.fatbin} on the classpath (sm_80 and sm_90
- * machine code plus compute_90 PTX, written by {@code kernels/build-cuda.sh} during the Maven build), and
+ * machine code plus compute_90 PTX, or the targets a family names on its first line, e.g. sm_90a; written by {@code kernels/build-cuda.sh} during the Maven build), and
  * {@code dino4j/cuda/MANIFEST} listing the families that were compiled.
  */
 public final class CudaModules {
