@@ -82,3 +82,33 @@ D4J_INLINE void loadRowsT64x16(const float* __restrict__ a, int rows, int cols, 
         sm[k * TS + r] = (gr < rows && gc < cols) ? a[(size_t)gr * cols + gc] : 0.f;
     }
 }
+
+// GEMM epilogue for two adjacent outputs (col, col+1) of one C row that already hold alpha·(A·B):
+// adds beta·C (C is not read when beta == 0) and the bias, and stores; one float2 access when the
+// row allows it (vecC: 8-byte aligned columns) and both columns exist, else per-column bounds checks.
+D4J_INLINE void gemm_store_pair(float* crow, int col, int N, float v0, float v1, float beta, const float* bias, bool vecC) {
+    if (vecC && col + 1 < N) {
+        if (beta != 0.f) {
+            const float2 o = *reinterpret_cast<const float2*>(crow + col);
+            v0 = fmaf(beta, o.x, v0);
+            v1 = fmaf(beta, o.y, v1);
+        }
+        if (bias != nullptr) {
+            const float2 bb = *reinterpret_cast<const float2*>(bias + col);
+            v0 += bb.x;
+            v1 += bb.y;
+        }
+        *reinterpret_cast<float2*>(crow + col) = make_float2(v0, v1);
+    } else {
+        if (col < N) {
+            if (beta != 0.f) v0 = fmaf(beta, crow[col], v0);
+            if (bias != nullptr) v0 += bias[col];
+            crow[col] = v0;
+        }
+        if (col + 1 < N) {
+            if (beta != 0.f) v1 = fmaf(beta, crow[col + 1], v1);
+            if (bias != nullptr) v1 += bias[col + 1];
+            crow[col + 1] = v1;
+        }
+    }
+}

@@ -478,30 +478,7 @@ static __device__ __forceinline__ void tc_gemm(int M, int N, int K, float alpha,
                 for (int j = 0; j < NT; ++j) {
                     const int col = n0 + wn0 + j * 8 + 2 * t;
                     float v0 = alpha * acc[i][j][2 * h], v1 = alpha * acc[i][j][2 * h + 1];
-                    if (vecC && col + 1 < N) {
-                        if (beta != 0.f) {
-                            const float2 o = *reinterpret_cast<const float2*>(crow + col);
-                            v0 = fmaf(beta, o.x, v0);
-                            v1 = fmaf(beta, o.y, v1);
-                        }
-                        if (bias != nullptr) {
-                            const float2 bb = *reinterpret_cast<const float2*>(bias + col);
-                            v0 += bb.x;
-                            v1 += bb.y;
-                        }
-                        *reinterpret_cast<float2*>(crow + col) = make_float2(v0, v1);
-                    } else {
-                        if (col < N) {
-                            if (beta != 0.f) v0 = fmaf(beta, crow[col], v0);
-                            if (bias != nullptr) v0 += bias[col];
-                            crow[col] = v0;
-                        }
-                        if (col + 1 < N) {
-                            if (beta != 0.f) v1 = fmaf(beta, crow[col + 1], v1);
-                            if (bias != nullptr) v1 += bias[col + 1];
-                            crow[col + 1] = v1;
-                        }
-                    }
+                    gemm_store_pair(crow, col, N, v0, v1, beta, bias, vecC);
                 }
             }
         __syncthreads();   // the next batch item's prologue reuses the stages
