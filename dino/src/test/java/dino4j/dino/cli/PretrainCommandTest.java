@@ -67,6 +67,9 @@ class PretrainCommandTest {
             assertTrue(printed.contains("k-NN top-1") && printed.contains("48 reference / 20 query") && printed.contains("cls+patch-mean"), printed);
         }
         assertNotEquals(0, new CommandLine(new KnnCommand()).execute("--weights", ck.toString(), "--data", data.toString(), "--features", "mean"));
+        // `heads` probes the run's teacher; --layerscale belongs to --init only
+        assertEquals(0, new CommandLine(new HeadsCommand()).execute("--weights", ck.toString(), "--data", data.toString(), "--images", "8"));
+        assertNotEquals(0, new CommandLine(new HeadsCommand()).execute("--weights", ck.toString(), "--layerscale", "0.1"));
     }
 
     @Test
