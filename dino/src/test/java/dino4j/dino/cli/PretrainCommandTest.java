@@ -38,6 +38,8 @@ class PretrainCommandTest {
         assertEquals(0, run(concat(common, "--data", data.toString(), "--steps", "2")));
         Path ck = out.resolve("checkpoints/last.safetensors");
         assertEquals(2, TrainingCheckpoint.load(ck).step());
+        var c0 = TrainingCheckpoint.load(ck).config();   // vit-fashion's 32-pixel crops: no blur unless --blur-p says so
+        assertArrayEquals(new double[]{0, 0, 0}, new double[]{c0.blurGlobal1P, c0.blurGlobal2P, c0.blurLocalP});
         assertTrue(Files.exists(out.resolve("exported/backbone.safetensors")));
         String metrics = Files.readString(out.resolve("metrics.jsonl"));
         assertTrue(metrics.contains("\"knn_top1\"") && metrics.contains("\"dino_global\""), metrics);
