@@ -112,3 +112,15 @@ D4J_INLINE void gemm_store_pair(float* crow, int col, int N, float v0, float v1,
         }
     }
 }
+
+// Grouped rasterisation: consecutive CTAs walk GROUP tile-rows down one tile-column before moving right.
+D4J_INLINE void gemm_tile_coords(int tilesM, int tilesN, int& tm, int& tn) {
+    constexpr int GROUP = 8;
+    const int pid = blockIdx.x;
+    const int perGroup = GROUP * tilesN;
+    const int first = (pid / perGroup) * GROUP;
+    const int rows = min(tilesM - first, GROUP);
+    const int r = pid % perGroup;
+    tm = first + r % rows;
+    tn = r / rows;
+}

@@ -88,18 +88,6 @@ static __device__ __forceinline__ uint32_t dynamic_smem_bytes() {
     return r;
 }
 
-// Grouped rasterisation: consecutive CTAs walk GROUP tile-rows down one tile-column before moving right.
-static __device__ __forceinline__ void tile_coords(int tilesM, int tilesN, int& tm, int& tn) {
-    constexpr int GROUP = 8;
-    const int pid = blockIdx.x;
-    const int perGroup = GROUP * tilesN;
-    const int first = (pid / perGroup) * GROUP;
-    const int rows = min(tilesM - first, GROUP);
-    const int r = pid % perGroup;
-    tm = first + r % rows;
-    tn = r / rows;
-}
-
 // ---------------------------------------------------------------- FP32 SIMT kernel
 template <int BM, int BN, bool TA, bool TB>
 static __device__ __forceinline__ void simt_gemm(int M, int N, int K, float alpha, const float* __restrict__ A, int lda,
@@ -112,7 +100,7 @@ static __device__ __forceinline__ void simt_gemm(int M, int N, int K, float alph
     __shared__ __align__(16) float Bs[2][BK][BN + 4];
     const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
     int tm, tn;
-    tile_coords((M + BM - 1) / BM, (N + BN - 1) / BN, tm, tn);
+    gemm_tile_coords((M + BM - 1) / BM, (N + BN - 1) / BN, tm, tn);
     const int m0 = tm * BM, n0 = tn * BN;
     const int KT = (K + BK - 1) / BK;
     // This thread's loads (consecutive threads read consecutive addresses): element i of the A slice is
@@ -391,7 +379,7 @@ static __device__ __forceinline__ void tc_gemm(int M, int N, int K, float alpha,
 
     const int wm0 = (warp % WM) * WTM, wn0 = (warp / WM) * WTN;
     int tm, tn;
-    tile_coords((M + BM - 1) / BM, (N + BN - 1) / BN, tm, tn);
+    gemm_tile_coords((M + BM - 1) / BM, (N + BN - 1) / BN, tm, tn);
     const int m0 = tm * BM, n0 = tn * BN;
     const int KT = (K + BK - 1) / BK;
     const int g = lane >> 2, t = lane & 3;

@@ -209,18 +209,6 @@ static __device__ __forceinline__ void wgmma_m64n256k8_tf32(float (&d)[128], uin
         : "l"(da), "l"(db), "r"(1));
 }
 
-// Grouped rasterisation: consecutive CTAs walk GROUP tile-rows down one tile-column before moving right.
-static __device__ __forceinline__ void tile_coords(int tilesM, int tilesN, int& tm, int& tn) {
-    constexpr int GROUP = 8;
-    const int pid = blockIdx.x;
-    const int perGroup = GROUP * tilesN;
-    const int first = (pid / perGroup) * GROUP;
-    const int rows = min(tilesM - first, GROUP);
-    const int r = pid % perGroup;
-    tm = first + r % rows;
-    tn = r / rows;
-}
-
 constexpr int THREADS = 256;   // 2 warpgroups
 constexpr int BM = 128;
 constexpr int ROW_BYTES = 128;  // bytes of K per row and slice: BK = 64 bf16 or 32 fp32
@@ -322,7 +310,7 @@ static __device__ __forceinline__ void wg_gemm(int M, int N, int K, float alpha,
 
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, wg = warp >> 2;
     int tm, tn;
-    tile_coords((M + BM - 1) / BM, (N + BN - 1) / BN, tm, tn);
+    gemm_tile_coords((M + BM - 1) / BM, (N + BN - 1) / BN, tm, tn);
     const int m0 = tm * BM, n0 = tn * BN;
     const int KT = (K + BK - 1) / BK;
     // Both layouts put warpgroup wg's operand A at +8 KB·wg: its 64 rows (K-major) or its 64-column block (MN-major).
