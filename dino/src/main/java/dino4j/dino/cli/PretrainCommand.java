@@ -132,8 +132,10 @@ final class PretrainCommand implements Callable<Integer> {
                     waitSum += m.dataWaitSeconds();
                     timeSum += m.seconds();
                     pb.stepTo(t.step());
-                    pb.setExtraMessage(String.format("loss %.3f dino g/l %.3f/%.3f ibot %.3f koleo %.3f lr %.2e %.1f img/s wait %.0f%%",
-                            m.loss(), m.dinoGlobal(), m.dinoLocal(), m.ibot(), m.koleo(), m.lr(), m.images() / m.seconds(), 100 * waitSum / timeSum));
+                    // "targets H": entropy of the teacher's DINO / iBOT targets; at ln K the head gives no signal
+                    pb.setExtraMessage(String.format("loss %.3f dino g/l %.3f/%.3f ibot %.3f koleo %.3f targets H %.2f/%.2f of %.2f lr %.2e %.1f img/s wait %.0f%%",
+                            m.loss(), m.dinoGlobal(), m.dinoLocal(), m.ibot(), m.koleo(), m.dinoTargetEntropy(), m.ibotTargetEntropy(),
+                            Math.log(cfg.dinoPrototypes), m.lr(), m.images() / m.seconds(), 100 * waitSum / timeSum));
                     t.logMetrics(SslTrainer.toJson(m, t.imagesSeen(), t.minutesElapsed()));
                     if (t.step() % cfg.checkpointEvery == 0 || t.step() == cfg.steps) t.saveCheckpoint();
                     if (knn != null && t.step() % evalEveryS == 0 && t.step() < cfg.steps) {
