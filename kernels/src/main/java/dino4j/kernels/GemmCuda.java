@@ -304,9 +304,7 @@ public final class GemmCuda {
         Sm90Tile best = Sm90Tile.M;
         double bestCost = Double.MAX_VALUE;
         for (Sm90Tile t : new Sm90Tile[]{Sm90Tile.L, Sm90Tile.M}) {
-            long ctas = (long) ((M + SM90_BM - 1) / SM90_BM) * ((N + t.bn - 1) / t.bn) * batch;
-            long waves = (ctas + (long) sms * t.perSm - 1) / ((long) sms * t.perSm);
-            double cost = waves * (double) t.perSm * SM90_BM * t.bn / t.efficiency;
+            double cost = waveCost(sms, t.perSm, SM90_BM, t.bn, t.efficiency, M, N, batch);
             if (cost < bestCost) { bestCost = cost; best = t; }
         }
         return best;
@@ -398,12 +396,21 @@ public final class GemmCuda {
             int smem = sharedBytes(t, transA, transB, elemBytes);
             if (smem > c.maxSharedMemoryPerBlockOptin()) continue;
             int perSm = Math.max(1, Math.min(t.perSm, (c.maxSharedMemoryPerBlockOptin() + 1024) / (smem + 1024)));
-            long ctas = (long) ((M + t.bm - 1) / t.bm) * ((N + t.bn - 1) / t.bn) * batch;
-            long waves = (ctas + (long) sms * perSm - 1) / ((long) sms * perSm);
-            double cost = waves * (double) perSm * t.bm * t.bn / t.efficiency;
+            double cost = waveCost(sms, perSm, t.bm, t.bn, t.efficiency, M, N, batch);
             if (cost < bestCost) { bestCost = cost; best = t; }
         }
         return best;
+    }
+
+    /**
+     * Estimated time of a tiling, in output elements of work: the CTAs run in waves of {@code sms · perSm}, and a
+     * wave costs what its CTAs' tiles cost at the tiling's relative {@code efficiency}, so a half-empty last wave
+     * costs as much as a full one.
+     */
+    static double waveCost(int sms, int perSm, int bm, int bn, double efficiency, int M, int N, int batch) {
+        long ctas = (long) ((M + bm - 1) / bm) * ((N + bn - 1) / bn) * batch;
+        long waves = (ctas + (long) sms * perSm - 1) / ((long) sms * perSm);
+        return waves * (double) perSm * bm * bn / efficiency;
     }
 
     private static Tile chooseFp32(CudaContext c, int M, int N, int batch) {

@@ -42,8 +42,7 @@ final class KnnCommand implements Callable<Integer> {
         Preprocess.MeanStd ms = Preprocess.MeanStd.parse(meanStd);
         if (k < 1) throw new IllegalArgumentException("--k must be at least 1, got " + k);
         if (!(temperature > 0)) throw new IllegalArgumentException("--temperature must be positive, got " + temperature);
-        var counts = new dino4j.dino.ssl.SslConfig();
-        PretrainCommand.setEvalImages(counts, evalImages);
+        int[] counts = PretrainCommand.evalImages(evalImages);
         if (!Files.exists(weights)) throw new java.io.FileNotFoundException("--weights " + weights + ": no such file or folder");
         Path dataPath = data != null ? data : DatasetPaths.bundledFashion();
         DatasetPaths.Labelled labelled = DatasetPaths.openLabelled(dataPath);
@@ -55,7 +54,7 @@ final class KnnCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--size " + side + " must be a multiple of the patch size " + backbone.patchSize());
         DeviceChoice.place(backbone, device);
         long t0 = System.nanoTime();
-        KnnMonitor knn = new KnnMonitor(labelled.train(), labelled.test(), counts.evalTrainImages, counts.evalTestImages, side,
+        KnnMonitor knn = new KnnMonitor(labelled.train(), labelled.test(), counts[0], counts[1], side,
                 ms.mean(), ms.std(), k, temperature, f);
         double acc = knn.evaluate(backbone);
         System.out.println(String.format(Locale.ROOT, "k-NN top-1 %.2f %% (%s; %s, %d px, from %s) in %.1f s",

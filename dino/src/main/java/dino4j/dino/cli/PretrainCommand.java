@@ -258,6 +258,13 @@ final class PretrainCommand implements Callable<Integer> {
 
     /** --eval-images: "REF,QUERY" counts (0 or "all" = every image) or "all". */
     static void setEvalImages(SslConfig cfg, String v) {
+        int[] n = evalImages(v);
+        cfg.evalTrainImages = n[0];
+        cfg.evalTestImages = n[1];
+    }
+
+    /** The reference and query counts of an --eval-images value (Integer.MAX_VALUE = every image). */
+    static int[] evalImages(String v) {
         String[] p = v.trim().equalsIgnoreCase("all") ? new String[]{"all", "all"} : v.split(",");
         try {
             if (p.length != 2) throw new NumberFormatException();
@@ -268,8 +275,7 @@ final class PretrainCommand implements Callable<Integer> {
                 if (n[i] < 0) throw new NumberFormatException();
                 if (n[i] == 0) n[i] = Integer.MAX_VALUE;
             }
-            cfg.evalTrainImages = n[0];
-            cfg.evalTestImages = n[1];
+            return n;
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("--eval-images must be REF,QUERY counts (e.g. 60000,10000) or 'all', got '" + v + "'");
         }

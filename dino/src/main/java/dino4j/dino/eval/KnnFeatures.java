@@ -1,6 +1,7 @@
 package dino4j.dino.eval;
 
 import dino4j.dino.model.Features;
+import dino4j.tensor.Ops;
 import dino4j.tensor.Tensor;
 
 import java.util.Locale;
@@ -30,41 +31,20 @@ public enum KnnFeatures {
     /** Writes the batch's vectors, {@code width(d)} floats per image, to {@code out} from row {@code row0}. */
     public void write(Features f, float[] out, int row0) {
         Tensor cls = f.clsToken().data().contiguous();
-        int b = cls.size(0), d = cls.size(1), w = width(d);
-        float[] c = cls.f32();
-        float[] pm = this == CLS ? null : patchMean(f.patchTokens().data().contiguous());
-        for (int i = 0; i < b; i++) {
-            int o = (row0 + i) * w;
-            switch (this) {
-                case CLS -> System.arraycopy(c, cls.offset() + i * d, out, o, d);
-                case PATCH_MEAN -> System.arraycopy(pm, i * d, out, o, d);
-                case CLS_PATCH_MEAN -> {
-                    copyUnit(c, cls.offset() + i * d, out, o, d);
-                    copyUnit(pm, i * d, out, o + d, d);
-                }
-            }
+        int b = cls.size(0), d = cls.size(1);
+        if (this == CLS) {
+            System.arraycopy(cls.f32(), cls.offset(), out, row0 * d, b * d);
+            return;
         }
-    }
-
-    /** [B, P, D] → mean over P, [B·D] floats. */
-    private static float[] patchMean(Tensor p) {
-        int b = p.size(0), n = p.size(1), d = p.size(2);
-        float[] x = p.f32(), m = new float[b * d];
-        for (int i = 0; i < b; i++) {
-            double[] acc = new double[d];
-            for (int t = 0; t < n; t++) {
-                int base = p.offset() + (i * n + t) * d;
-                for (int j = 0; j < d; j++) acc[j] += x[base + j];
-            }
-            for (int j = 0; j < d; j++) m[i * d + j] = (float) (acc[j] / n);
+        Tensor pm = Ops.mean(f.patchTokens().data(), 1, false).contiguous();   // [B, D], where the tokens live
+        if (this == PATCH_MEAN) {
+            System.arraycopy(pm.f32(), pm.offset(), out, row0 * d, b * d);
+            return;
         }
-        return m;
-    }
-
-    private static void copyUnit(float[] src, int from, float[] dst, int to, int d) {
-        double ss = 0;
-        for (int j = 0; j < d; j++) ss += (double) src[from + j] * src[from + j];
-        double inv = 1.0 / Math.max(Math.sqrt(ss), 1e-12);
-        for (int j = 0; j < d; j++) dst[to + j] = (float) (src[from + j] * inv);
+        float[] c = Knn.normalizeRows(cls).f32(), p = Knn.normalizeRows(pm).f32();   // fresh, offset 0
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(c, i * d, out, (row0 + i) * 2 * d, d);
+            System.arraycopy(p, i * d, out, (row0 + i) * 2 * d + d, d);
+        }
     }
 }

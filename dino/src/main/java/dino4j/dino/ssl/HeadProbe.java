@@ -49,7 +49,11 @@ public final class HeadProbe {
         }
     }
 
-    /** Mean cosine over all pairs i ≠ j of the rows of x [n, d]: (|Σ u_i|² − n) / (n(n − 1)) with u_i = x_i / |x_i|. */
+    /**
+     * Mean cosine over all pairs i ≠ j of the rows of x [n, d]: (|Σ u_i|² − n) / (n(n − 1)) with u_i = x_i / |x_i|.
+     * The unit rows stay in double here ({@code Knn.normalizeRows} rounds them to float, which costs ~1e-7 in a
+     * number whose interesting digits, as in 0.9853 vs 0.9999, sit right there).
+     */
     static double meanPairwiseCosine(Tensor x) {
         Tensor c = x.contiguous();
         int n = c.size(0), d = c.size(1);
