@@ -8,7 +8,9 @@ crops -> DINO loss (global pairs without the diagonal, local crops), iBOT loss, 
 backward -> per-module gradient clipping -> AdamW -> EMA. Inputs are random tensors of the crops' shapes
 (augmentation is not timed on either side's step: ours runs it in loader threads).
 
-Usage: torch_ssl_step.py BATCH GLOBAL LOCAL NLOCAL STEPS THREADS
+Usage: torch_ssl_step.py BATCH GLOBAL LOCAL NLOCAL STEPS THREADS [fp32|bf16]
+bf16 runs the forward passes under torch.autocast("cpu", bfloat16) (mixed precision, as the official recipe
+trains); Sinkhorn-Knopp, the softmaxes and the losses stay float32.
 """
 import sys, time
 import torch
@@ -80,18 +82,24 @@ def koleo(x, eps=1e-8):
     return -torch.log(dist + eps).mean()
 
 
+AUTOCAST = False
+
+
 def step(student, teacher, opt, globals_, locals_, masks, batch, nlocal, s_temp=0.1, t_temp=0.07):
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=AUTOCAST):
         t_cls, t_patch = teacher.backbone(globals_)
-        t_dino = sinkhorn(teacher.dino_head(t_cls), t_temp).reshape(2, batch, -1)
-        t_ibot = sinkhorn(teacher.ibot_head(t_patch[masks]), t_temp)
-    g_cls, g_patch = student.backbone(globals_, masks)
-    l_cls, _ = student.backbone(locals_)
-    logits = student.dino_head(torch.cat((g_cls, l_cls))).reshape(2 + nlocal, batch, -1)
+        t_dino = sinkhorn(teacher.dino_head(t_cls).float(), t_temp).reshape(2, batch, -1)
+        t_ibot = sinkhorn(teacher.ibot_head(t_patch[masks]).float(), t_temp)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=AUTOCAST):
+        g_cls, g_patch = student.backbone(globals_, masks)
+        l_cls, _ = student.backbone(locals_)
+        logits = student.dino_head(torch.cat((g_cls, l_cls))).float().reshape(2 + nlocal, batch, -1)
+        ibot_logits = student.ibot_head(g_patch[masks]).float()
+    g_cls = g_cls.float()
     lsm = F.log_softmax(logits / s_temp, dim=-1)
     dino_g = -(t_dino[0] * lsm[1]).sum(-1).mean() - (t_dino[1] * lsm[0]).sum(-1).mean()
     dino_l = -(t_dino.unsqueeze(0) * lsm[2:].unsqueeze(1)).sum(-1).mean() * 2
-    ibot = -(t_ibot * F.log_softmax(student.ibot_head(g_patch[masks]) / s_temp, dim=-1)).sum(-1).mean()
+    ibot = -(t_ibot * F.log_softmax(ibot_logits / s_temp, dim=-1)).sum(-1).mean()
     ko = koleo(g_cls[:batch]) + koleo(g_cls[batch:])
     loss = dino_g * (2 / 18) + dino_l * (16 / 18) + ibot + 0.1 * ko
     opt.zero_grad(set_to_none=True)
@@ -106,7 +114,9 @@ def step(student, teacher, opt, globals_, locals_, masks, batch, nlocal, s_temp=
 
 
 def main():
+    global AUTOCAST
     batch, gsize, lsize, nlocal, steps, threads = (int(a) for a in sys.argv[1:7])
+    AUTOCAST = len(sys.argv) > 7 and sys.argv[7] == "bf16"
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     student = Ssl()
@@ -133,7 +143,7 @@ def main():
         print(f"step {s}: {time.perf_counter() - t0:.3f} s", flush=True)
     times.sort()
     med = times[len(times) // 2]
-    print(f"torch {torch.__version__} threads={threads} median {med:.3f} s best {times[0]:.3f} s imgs/s {batch / med:.2f}")
+    print(f"torch {torch.__version__} threads={threads} {'bf16 autocast' if AUTOCAST else 'fp32'} median {med:.3f} s best {times[0]:.3f} s imgs/s {batch / med:.2f}")
 
 
 if __name__ == "__main__":

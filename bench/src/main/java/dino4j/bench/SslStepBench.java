@@ -24,10 +24,13 @@ import java.util.Arrays;
 final class SslStepBench implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--batch", description = "images per step (default: ${DEFAULT-VALUE})") int batch = 128;
     @Option(names = "--steps", description = "timed steps after 2 warm-up steps (default: ${DEFAULT-VALUE})") int steps = 6;
+    @Option(names = "--matmul", paramLabel = "P", description = "fp32, or bf16: our large products on AMX tiles (bf16 inputs, fp32 sums), the peer under torch.autocast(bfloat16) (default: ${DEFAULT-VALUE})") String matmul = "fp32";
     @Option(names = "--python", description = "python with torch for the peer (default: ${DEFAULT-VALUE}; 'none' to skip)") String python = "/usr/bin/python3";
 
     @Override public Integer call() throws Exception {
         int threads = Parallel.threads();
+        var precision = dino4j.kernels.GemmKernels.setMatmulPrecision(dino4j.kernels.GemmKernels.parsePrecision("--matmul", matmul));
+        System.out.printf("dino4j: matmul %s (%s)%n", precision.name().toLowerCase(), dino4j.kernels.GemmAmx.status());
         SslConfig c = new SslConfig();
         c.batch = batch;
         c.steps = steps + 2;
@@ -49,9 +52,9 @@ final class SslStepBench implements java.util.concurrent.Callable<Integer> {
         System.out.printf("dino4j: batch %d, %d threads: median %.3f s, best %.3f s -> %.2f images/s%n", batch, threads, t[steps / 2], t[0], ours);
         Double peer = python.equals("none") ? null : VitBench.runPeer(python, "torch_ssl_step.py",
                 java.util.List.of(Integer.toString(batch), Integer.toString(c.globalSize), Integer.toString(c.localSize),
-                        Integer.toString(c.nLocal), Integer.toString(steps), Integer.toString(threads)));
+                        Integer.toString(c.nLocal), Integer.toString(steps), Integer.toString(threads), matmul.toLowerCase()));
         if (peer != null)
-            System.out.printf("ssl step vit-fashion batch %d: ours %.2f images/s, pytorch %.2f images/s, ratio %.2f%n", batch, ours, peer, ours / peer);
+            System.out.printf("ssl step vit-fashion batch %d, matmul %s: ours %.2f images/s, pytorch %.2f images/s, ratio %.2f%n", batch, matmul, ours, peer, ours / peer);
         return 0;
     }
 }

@@ -62,6 +62,32 @@ public final class GemmKernels {
     /** Packed tiles run {@link #microPacked} (constant strides); false: the general {@link #micro}. For comparisons. */
     static boolean PACKED_MICRO = !"false".equals(System.getProperty("dino4j.gemm.packedMicro"));
 
+    /** What a float32 GEMM may compute in: FP32 (the Vector-API kernels) or BF16 products on AMX ({@link GemmAmx}). */
+    public enum Precision { FP32, BF16 }
+
+    private static volatile Precision precision = parsePrecision("-Ddino4j.cpu.matmul", System.getProperty("dino4j.cpu.matmul", "fp32"));
+
+    /** fp32 or bf16 (any case); the error names {@code option}. */
+    public static Precision parsePrecision(String option, String p) {
+        try {
+            return Precision.valueOf(p.trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + " must be fp32 or bf16, got '" + p + "'");
+        }
+    }
+
+    /** The requested precision; BF16 runs on AMX only where {@link GemmAmx#available()}, else FP32. */
+    public static Precision matmulPrecision() { return precision; }
+
+    /**
+     * Sets the precision of large products ({@link GemmAmx#MIN_FMAS} multiply-adds or more; smaller ones and the
+     * float64 reference always run in full precision). Returns the precision products will actually use.
+     */
+    public static Precision setMatmulPrecision(Precision p) {
+        precision = java.util.Objects.requireNonNull(p, "precision");
+        return p == Precision.BF16 && !GemmAmx.available() ? Precision.FP32 : p;
+    }
+
     private static int roundUp(int x, int m) { return Math.max(m, (x + m - 1) / m * m); }
 
     /** Per-thread packing buffers (no allocation in the hot loop). */
@@ -109,6 +135,10 @@ public final class GemmKernels {
             beta = 1f;
         }
         long fmas = (long) m * n * k;
+        if (precision == Precision.BF16 && fmas >= GemmAmx.MIN_FMAS && GemmAmx.available()) {
+            GemmAmx.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, bias, biasOff);
+            return;
+        }
         int threads = Parallel.threads();
         if (threads == 1 || fmas < SERIAL_FMAS) {
             if (bias != null) gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, bias, biasOff);

@@ -1,5 +1,8 @@
 package dino4j.dino.cli;
 
+import dino4j.kernels.GemmAmx;
+import dino4j.kernels.GemmCuda;
+import dino4j.kernels.GemmKernels;
 import dino4j.runtime.Cuda;
 import dino4j.tensor.CudaBackend;
 import dino4j.tensor.Device;
@@ -27,6 +30,29 @@ final class DeviceChoice {
             }
             default -> throw new IllegalArgumentException("--device must be auto, cpu or cuda, got '" + option + "'");
         };
+    }
+
+    /**
+     * The {@code --matmul auto|fp32|tf32|bf16} option: what large float32 products compute in on device d.
+     * auto keeps each device's default (CPU: fp32; CUDA: tf32). CPU bf16 runs on AMX tiles where the CPU has
+     * them and falls back to fp32 with a line saying why; tf32 exists only on the GPU.
+     */
+    static String matmul(String option, Device d) {
+        String p = option.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!java.util.Set.of("auto", "fp32", "tf32", "bf16").contains(p))
+            throw new IllegalArgumentException("--matmul must be auto, fp32, tf32 or bf16, got '" + option + "'");
+        String line;
+        if (d == Device.CUDA) {
+            CudaBackend b = CudaBackend.get();
+            if (!p.equals("auto")) b.setMatmulPrecision(GemmCuda.Precision.valueOf(p.toUpperCase(java.util.Locale.ROOT)));
+            line = "matmul: " + b.matmulPrecision().name().toLowerCase(java.util.Locale.ROOT) + " (CUDA)";
+        } else {
+            if (p.equals("tf32")) throw new IllegalArgumentException("--matmul tf32 exists on the GPU only; on the CPU use fp32 or bf16");
+            var got = GemmKernels.setMatmulPrecision(p.equals("bf16") ? GemmKernels.Precision.BF16 : GemmKernels.Precision.FP32);
+            line = "matmul: " + got.name().toLowerCase(java.util.Locale.ROOT) + (p.equals("bf16") ? " (" + GemmAmx.status() + ")" : " (CPU)");
+        }
+        System.out.println(line);
+        return line;
     }
 
     /** Resolves the option and moves the model's parameters and buffers there. */

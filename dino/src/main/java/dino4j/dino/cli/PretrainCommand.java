@@ -10,6 +10,7 @@ import dino4j.dino.ssl.KnnMonitor;
 import dino4j.dino.ssl.SslConfig;
 import dino4j.dino.ssl.SslTrainer;
 import dino4j.dino.ssl.TrainingCheckpoint;
+import dino4j.tensor.Device;
 import dino4j.tensor.OpTimeline;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -62,6 +63,7 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", paramLabel = "S", description = "checkpoint every S steps (default: ${DEFAULT-VALUE})") long checkpointEvery = 50;
     @Option(names = "--workers", description = "data-loading threads (default: ${DEFAULT-VALUE})") int workers = 2;
     @Option(names = "--device", description = "auto (the GPU when CUDA and our kernels are there), cpu or cuda (default: ${DEFAULT-VALUE})") String device = "auto";
+    @Option(names = "--matmul", paramLabel = "P", description = "precision of the large matrix products: auto (CPU fp32, GPU tf32), fp32, tf32 (GPU) or bf16 (CPU: AMX tiles, bf16 inputs with fp32 sums, like PyTorch's bf16 autocast; GPU: tensor cores) (default: ${DEFAULT-VALUE})") String matmul = "auto";
     @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})") long seed = 0;
 
     @Override public Integer call() throws Exception {
@@ -108,7 +110,9 @@ final class PretrainCommand implements Callable<Integer> {
                 t.loadBackboneWeights(fromWeights);
                 System.out.println("backbone initialised from " + fromWeights + " (heads new)");
             }
-            t.placeOn(DeviceChoice.resolve(device));
+            Device placed = DeviceChoice.resolve(device);
+            t.placeOn(placed);
+            t.logText(DeviceChoice.matmul(matmul, placed));
             String header = String.format("pretrain %s (%,d params): %d images from %s, batch %d, %d steps, crops %d + %d×%d, out %s",
                     cfg.model, cfg.vit.parameterCount(), train.size(), dataPath, cfg.batch, cfg.steps, cfg.globalSize, cfg.nLocal, cfg.localSize, out);
             if (knn != null) header += "\nk-NN of the teacher's " + (knn.features() == KnnFeatures.CLS ? "CLS" : "features") + " (" + knn.describe() + " from " + evalPath + ")";

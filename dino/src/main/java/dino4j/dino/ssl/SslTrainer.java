@@ -169,9 +169,21 @@ public final class SslTrainer implements AutoCloseable {
         return p;
     }
 
+    /**
+     * k-NN of the teacher's features, always with float32 products on the CPU: with the official LayerScale of
+     * 1e-5 the images' CLS tokens differ by less than bf16's resolution early in a run, and a bf16 forward
+     * maps them all to one point (measured: 25.15 % for a bf16 teacher forward vs 49.05 % in float32 on the
+     * same checkpoint). Training itself learns the same in bf16 (49.05 vs 49.65 % after the default run).
+     */
     public double evaluateKnn() {
         if (knn == null) return Double.NaN;
-        return knn.evaluate(teacher.backbone);
+        var training = dino4j.kernels.GemmKernels.matmulPrecision();
+        dino4j.kernels.GemmKernels.setMatmulPrecision(dino4j.kernels.GemmKernels.Precision.FP32);
+        try {
+            return knn.evaluate(teacher.backbone);
+        } finally {
+            dino4j.kernels.GemmKernels.setMatmulPrecision(training);
+        }
     }
 
     public long imagesSeen() { return imagesSeen; }

@@ -129,6 +129,23 @@ class PretrainCommandTest {
     }
 
     @Test
+    void matmulOptionIsCheckedAndSetsTheCpuPrecision() {
+        var before = dino4j.kernels.GemmKernels.matmulPrecision();
+        try {
+            var e = assertThrows(IllegalArgumentException.class, () -> DeviceChoice.matmul("fp16", dino4j.tensor.Device.CPU));
+            assertTrue(e.getMessage().contains("--matmul") && e.getMessage().contains("'fp16'"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> DeviceChoice.matmul("tf32", dino4j.tensor.Device.CPU));
+            assertTrue(e.getMessage().contains("GPU only"), e.getMessage());
+            DeviceChoice.matmul("BF16", dino4j.tensor.Device.CPU);
+            assertEquals(dino4j.kernels.GemmKernels.Precision.BF16, dino4j.kernels.GemmKernels.matmulPrecision());
+            assertTrue(DeviceChoice.matmul("fp32", dino4j.tensor.Device.CPU).startsWith("matmul: fp32"));
+            assertEquals(dino4j.kernels.GemmKernels.Precision.FP32, dino4j.kernels.GemmKernels.matmulPrecision());
+        } finally {
+            dino4j.kernels.GemmKernels.setMatmulPrecision(before);
+        }
+    }
+
+    @Test
     void evalImagesTakesCountsOrAllAndNamesTheOptionWhenWrong() {
         var cfg = new dino4j.dino.ssl.SslConfig();
         PretrainCommand.setEvalImages(cfg, "60000,10000");
