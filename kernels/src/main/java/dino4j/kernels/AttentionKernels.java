@@ -300,75 +300,96 @@ public final class AttentionKernels {
      */
     static void mm(int m, int n, int k, float[] a, int aOff, int ars, int acs,
                    float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean acc) {
+        // three small methods, not one: with the 4×4 block, the 4×1 tail and the 1-row tail in one body C2 ran
+        // out of its inlining budget and left fma to the Vector API's boxed fallback (JFR, 69-token attention)
         int i = 0;
         for (; i + 4 <= m; i += 4) {
-            int a0 = aOff + i * ars, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
-            int r0 = cOff + i * ldc, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-            int j = 0;
-            for (; j + 4 * L <= n; j += 4 * L) {
-                FloatVector c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
-                if (acc) {
-                    c00 = FloatVector.fromArray(F, c, r0 + j); c01 = FloatVector.fromArray(F, c, r0 + j + L);
-                    c02 = FloatVector.fromArray(F, c, r0 + j + 2 * L); c03 = FloatVector.fromArray(F, c, r0 + j + 3 * L);
-                    c10 = FloatVector.fromArray(F, c, r1 + j); c11 = FloatVector.fromArray(F, c, r1 + j + L);
-                    c12 = FloatVector.fromArray(F, c, r1 + j + 2 * L); c13 = FloatVector.fromArray(F, c, r1 + j + 3 * L);
-                    c20 = FloatVector.fromArray(F, c, r2 + j); c21 = FloatVector.fromArray(F, c, r2 + j + L);
-                    c22 = FloatVector.fromArray(F, c, r2 + j + 2 * L); c23 = FloatVector.fromArray(F, c, r2 + j + 3 * L);
-                    c30 = FloatVector.fromArray(F, c, r3 + j); c31 = FloatVector.fromArray(F, c, r3 + j + L);
-                    c32 = FloatVector.fromArray(F, c, r3 + j + 2 * L); c33 = FloatVector.fromArray(F, c, r3 + j + 3 * L);
-                } else {
-                    c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = FloatVector.zero(F);
-                }
-                int bp = bOff + j;
-                for (int p = 0; p < k; p++, bp += ldb) {
-                    var b0 = FloatVector.fromArray(F, b, bp);
-                    var b1 = FloatVector.fromArray(F, b, bp + L);
-                    var b2 = FloatVector.fromArray(F, b, bp + 2 * L);
-                    var b3 = FloatVector.fromArray(F, b, bp + 3 * L);
-                    int pa = p * acs;
-                    var x = FloatVector.broadcast(F, a[a0 + pa]);
-                    c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); c02 = b2.fma(x, c02); c03 = b3.fma(x, c03);
-                    x = FloatVector.broadcast(F, a[a1 + pa]);
-                    c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); c12 = b2.fma(x, c12); c13 = b3.fma(x, c13);
-                    x = FloatVector.broadcast(F, a[a2 + pa]);
-                    c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); c22 = b2.fma(x, c22); c23 = b3.fma(x, c23);
-                    x = FloatVector.broadcast(F, a[a3 + pa]);
-                    c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); c32 = b2.fma(x, c32); c33 = b3.fma(x, c33);
-                }
-                c00.intoArray(c, r0 + j); c01.intoArray(c, r0 + j + L); c02.intoArray(c, r0 + j + 2 * L); c03.intoArray(c, r0 + j + 3 * L);
-                c10.intoArray(c, r1 + j); c11.intoArray(c, r1 + j + L); c12.intoArray(c, r1 + j + 2 * L); c13.intoArray(c, r1 + j + 3 * L);
-                c20.intoArray(c, r2 + j); c21.intoArray(c, r2 + j + L); c22.intoArray(c, r2 + j + 2 * L); c23.intoArray(c, r2 + j + 3 * L);
-                c30.intoArray(c, r3 + j); c31.intoArray(c, r3 + j + L); c32.intoArray(c, r3 + j + 2 * L); c33.intoArray(c, r3 + j + 3 * L);
-            }
-            for (; j < n; j += L) {
-                FloatVector c0, c1, c2, c3;
-                if (acc) {
-                    c0 = FloatVector.fromArray(F, c, r0 + j); c1 = FloatVector.fromArray(F, c, r1 + j);
-                    c2 = FloatVector.fromArray(F, c, r2 + j); c3 = FloatVector.fromArray(F, c, r3 + j);
-                } else {
-                    c0 = c1 = c2 = c3 = FloatVector.zero(F);
-                }
-                int bp = bOff + j;
-                for (int p = 0; p < k; p++, bp += ldb) {
-                    var b0 = FloatVector.fromArray(F, b, bp);
-                    int pa = p * acs;
-                    c0 = b0.fma(FloatVector.broadcast(F, a[a0 + pa]), c0);
-                    c1 = b0.fma(FloatVector.broadcast(F, a[a1 + pa]), c1);
-                    c2 = b0.fma(FloatVector.broadcast(F, a[a2 + pa]), c2);
-                    c3 = b0.fma(FloatVector.broadcast(F, a[a3 + pa]), c3);
-                }
-                c0.intoArray(c, r0 + j); c1.intoArray(c, r1 + j); c2.intoArray(c, r2 + j); c3.intoArray(c, r3 + j);
-            }
+            int j = mm4x4(i, n, k, a, aOff, ars, acs, b, bOff, ldb, c, cOff, ldc, acc);
+            if (j < n) mm4x1(i, j, n, k, a, aOff, ars, acs, b, bOff, ldb, c, cOff, ldc, acc);
         }
-        for (; i < m; i++) {
-            int a0 = aOff + i * ars, r0 = cOff + i * ldc;
-            for (int j = 0; j < n; j += L) {
-                var c0 = acc ? FloatVector.fromArray(F, c, r0 + j) : FloatVector.zero(F);
-                int bp = bOff + j;
-                for (int p = 0; p < k; p++, bp += ldb)
-                    c0 = FloatVector.fromArray(F, b, bp).fma(FloatVector.broadcast(F, a[a0 + p * acs]), c0);
-                c0.intoArray(c, r0 + j);
+        for (; i < m; i++) mm1(i, n, k, a, aOff, ars, acs, b, bOff, ldb, c, cOff, ldc, acc);
+    }
+
+    /** Rows i..i+3, columns in blocks of 4 vectors; returns the first column not done. */
+    private static int mm4x4(int i, int n, int k, float[] a, int aOff, int ars, int acs,
+                             float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean acc) {
+        int a0 = aOff + i * ars, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
+        int r0 = cOff + i * ldc, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        int j = 0;
+        for (; j + 4 * L <= n; j += 4 * L) {
+            FloatVector c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
+            if (acc) {
+                c00 = FloatVector.fromArray(F, c, r0 + j); c01 = FloatVector.fromArray(F, c, r0 + j + L);
+                c02 = FloatVector.fromArray(F, c, r0 + j + 2 * L); c03 = FloatVector.fromArray(F, c, r0 + j + 3 * L);
+                c10 = FloatVector.fromArray(F, c, r1 + j); c11 = FloatVector.fromArray(F, c, r1 + j + L);
+                c12 = FloatVector.fromArray(F, c, r1 + j + 2 * L); c13 = FloatVector.fromArray(F, c, r1 + j + 3 * L);
+                c20 = FloatVector.fromArray(F, c, r2 + j); c21 = FloatVector.fromArray(F, c, r2 + j + L);
+                c22 = FloatVector.fromArray(F, c, r2 + j + 2 * L); c23 = FloatVector.fromArray(F, c, r2 + j + 3 * L);
+                c30 = FloatVector.fromArray(F, c, r3 + j); c31 = FloatVector.fromArray(F, c, r3 + j + L);
+                c32 = FloatVector.fromArray(F, c, r3 + j + 2 * L); c33 = FloatVector.fromArray(F, c, r3 + j + 3 * L);
+            } else {
+                c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = FloatVector.zero(F);
             }
+            int bp = bOff + j;
+            for (int p = 0; p < k; p++, bp += ldb) {
+                var b0 = FloatVector.fromArray(F, b, bp);
+                var b1 = FloatVector.fromArray(F, b, bp + L);
+                var b2 = FloatVector.fromArray(F, b, bp + 2 * L);
+                var b3 = FloatVector.fromArray(F, b, bp + 3 * L);
+                int pa = p * acs;
+                var x = FloatVector.broadcast(F, a[a0 + pa]);
+                c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); c02 = b2.fma(x, c02); c03 = b3.fma(x, c03);
+                x = FloatVector.broadcast(F, a[a1 + pa]);
+                c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); c12 = b2.fma(x, c12); c13 = b3.fma(x, c13);
+                x = FloatVector.broadcast(F, a[a2 + pa]);
+                c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); c22 = b2.fma(x, c22); c23 = b3.fma(x, c23);
+                x = FloatVector.broadcast(F, a[a3 + pa]);
+                c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); c32 = b2.fma(x, c32); c33 = b3.fma(x, c33);
+            }
+            c00.intoArray(c, r0 + j); c01.intoArray(c, r0 + j + L); c02.intoArray(c, r0 + j + 2 * L); c03.intoArray(c, r0 + j + 3 * L);
+            c10.intoArray(c, r1 + j); c11.intoArray(c, r1 + j + L); c12.intoArray(c, r1 + j + 2 * L); c13.intoArray(c, r1 + j + 3 * L);
+            c20.intoArray(c, r2 + j); c21.intoArray(c, r2 + j + L); c22.intoArray(c, r2 + j + 2 * L); c23.intoArray(c, r2 + j + 3 * L);
+            c30.intoArray(c, r3 + j); c31.intoArray(c, r3 + j + L); c32.intoArray(c, r3 + j + 2 * L); c33.intoArray(c, r3 + j + 3 * L);
+        }
+        return j;
+    }
+
+    /** Rows i..i+3, one vector of columns at a time from column j. */
+    private static void mm4x1(int i, int j, int n, int k, float[] a, int aOff, int ars, int acs,
+                              float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean acc) {
+        int a0 = aOff + i * ars, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
+        int r0 = cOff + i * ldc, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        for (; j < n; j += L) {
+            FloatVector c0, c1, c2, c3;
+            if (acc) {
+                c0 = FloatVector.fromArray(F, c, r0 + j); c1 = FloatVector.fromArray(F, c, r1 + j);
+                c2 = FloatVector.fromArray(F, c, r2 + j); c3 = FloatVector.fromArray(F, c, r3 + j);
+            } else {
+                c0 = c1 = c2 = c3 = FloatVector.zero(F);
+            }
+            int bp = bOff + j;
+            for (int p = 0; p < k; p++, bp += ldb) {
+                var b0 = FloatVector.fromArray(F, b, bp);
+                int pa = p * acs;
+                c0 = b0.fma(FloatVector.broadcast(F, a[a0 + pa]), c0);
+                c1 = b0.fma(FloatVector.broadcast(F, a[a1 + pa]), c1);
+                c2 = b0.fma(FloatVector.broadcast(F, a[a2 + pa]), c2);
+                c3 = b0.fma(FloatVector.broadcast(F, a[a3 + pa]), c3);
+            }
+            c0.intoArray(c, r0 + j); c1.intoArray(c, r1 + j); c2.intoArray(c, r2 + j); c3.intoArray(c, r3 + j);
+        }
+    }
+
+    /** One row i. */
+    private static void mm1(int i, int n, int k, float[] a, int aOff, int ars, int acs,
+                            float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean acc) {
+        int a0 = aOff + i * ars, r0 = cOff + i * ldc;
+        for (int j = 0; j < n; j += L) {
+            var c0 = acc ? FloatVector.fromArray(F, c, r0 + j) : FloatVector.zero(F);
+            int bp = bOff + j;
+            for (int p = 0; p < k; p++, bp += ldb)
+                c0 = FloatVector.fromArray(F, b, bp).fma(FloatVector.broadcast(F, a[a0 + p * acs]), c0);
+            c0.intoArray(c, r0 + j);
         }
     }
 

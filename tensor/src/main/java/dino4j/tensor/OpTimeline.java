@@ -12,6 +12,8 @@ public final class OpTimeline {
     private OpTimeline() {}
 
     public static final boolean ON = Boolean.getBoolean("dino4j.profile");
+    /** With -Ddino4j.profile.callers=true every op also goes to the per-shape table as "op shapes <- caller". */
+    static final boolean CALLERS = ON && Boolean.getBoolean("dino4j.profile.callers");
     private static final Map<String, long[]> TOTALS = new TreeMap<>();
     /** Per-shape breakdown of the ops that name one ({@link #addFlops(long, String)}): ns, calls, flops. */
     private static final Map<String, long[]> DETAILS = new TreeMap<>();
@@ -52,6 +54,19 @@ public final class OpTimeline {
         lastFlops = f;
     }
 
+    /** The op being timed also goes to the per-shape table under {@code detail} (no FLOPs). */
+    static synchronized void detail(String detail) {
+        lastDetail = detail;
+        lastFlops = 0;
+    }
+
+    /** The first frame outside the tensor and autograd layers: who issued the op. */
+    static String caller() {
+        return StackWalker.getInstance().walk(fr -> fr.map(f -> f.getClassName() + "." + f.getMethodName() + ":" + f.getLineNumber())
+                .filter(n -> !n.startsWith("dino4j.tensor.") && !n.startsWith("dino4j.autograd.")).findFirst().orElse("?"))
+                .replace("dino4j.", "");
+    }
+
     /** Forgets everything so far (e.g. after JIT warm-up). */
     public static synchronized void reset() {
         TOTALS.clear();
@@ -77,7 +92,7 @@ public final class OpTimeline {
                 System.err.printf("%-24s %10.1f %8d %5.1f%%%n", e.getKey(), e.getValue()[0] / 1e6, e.getValue()[1], 100.0 * e.getValue()[0] / all));
         if (DETAILS.isEmpty()) return;
         System.err.printf("%-40s %10s %8s %8s%n", "by shape (M×N×K, op(A) op(B))", "ms", "calls", "GFLOP/s");
-        DETAILS.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).limit(20).forEach(e ->
-                System.err.printf("%-40s %10.1f %8d %8.1f%n", e.getKey(), e.getValue()[0] / 1e6, e.getValue()[1], e.getValue()[2] / (double) e.getValue()[0]));
+        DETAILS.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).limit(CALLERS ? 60 : 20).forEach(e ->
+                System.err.printf(CALLERS ? "%-100s %10.1f %8d %8.1f%n" : "%-40s %10.1f %8d %8.1f%n", e.getKey(), e.getValue()[0] / 1e6, e.getValue()[1], e.getValue()[2] / (double) e.getValue()[0]));
     }
 }

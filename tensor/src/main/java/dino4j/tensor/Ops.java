@@ -47,7 +47,10 @@ public final class Ops {
     }
 
     private static Backend be(String op, Tensor... ts) {
-        if (OpTimeline.ON) OpTimeline.mark(op);
+        if (OpTimeline.ON) {
+            OpTimeline.mark(op);
+            if (OpTimeline.CALLERS) OpTimeline.detail(op + " " + shapes(ts) + " <- " + OpTimeline.caller());
+        }
         return Backends.select(op, ts);
     }
 
