@@ -168,7 +168,17 @@ int dino4j_gemm_amx(int transA, int transB, int m, int n, int k, float alpha,
                 const uint16_t *a0 = ap + (size_t) (i / 16) * kt * TILE_BF16, *a1 = a0 + (size_t) kt * TILE_BF16;
                 for (int j = j0; j < j1; j += 32) {
                     const uint16_t *b0 = bp + (size_t) (j / 16) * kt * TILE_BF16, *b1 = b0 + (size_t) kt * TILE_BF16;
-                    if (ch == 0) {
+                    /* full blocks with alpha 1 and beta 0 (+ bias) or 1 start from bias or C and are stored
+                     * straight into C: no staging copy and no second pass over the block */
+                    int direct = alpha == 1.0f && i + 32 <= m && j + 32 <= n && (beta == 0.0f || (beta == 1.0f && !bias));
+                    float *cb = c + (size_t) i * ldc + j;
+                    if (ch == 0 && direct && beta == 1.0f) {
+                        _tile_loadd(0, cb, ldc * 4); _tile_loadd(1, cb + 16, ldc * 4);
+                        _tile_loadd(2, cb + 16 * (size_t) ldc, ldc * 4); _tile_loadd(3, cb + 16 * (size_t) ldc + 16, ldc * 4);
+                    } else if (ch == 0 && direct && bias) {
+                        _tile_loadd(0, bias + j, 0); _tile_loadd(1, bias + j + 16, 0);   /* stride 0: the row 16 times */
+                        _tile_loadd(2, bias + j, 0); _tile_loadd(3, bias + j + 16, 0);
+                    } else if (ch == 0) {
                         _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
                     } else {
                         float *q = acc + (size_t) i * np + j;
@@ -187,6 +197,11 @@ int dino4j_gemm_amx(int transA, int transB, int m, int n, int k, float alpha,
                         float *q = acc + (size_t) i * np + j;
                         _tile_stored(0, q, np * 4); _tile_stored(1, q + 16, np * 4);
                         _tile_stored(2, q + 16 * np, np * 4); _tile_stored(3, q + 16 * np + 16, np * 4);
+                        continue;
+                    }
+                    if (direct) {
+                        _tile_stored(0, cb, ldc * 4); _tile_stored(1, cb + 16, ldc * 4);
+                        _tile_stored(2, cb + 16 * (size_t) ldc, ldc * 4); _tile_stored(3, cb + 16 * (size_t) ldc + 16, ldc * 4);
                         continue;
                     }
                     if (i >= m || j >= n) continue;

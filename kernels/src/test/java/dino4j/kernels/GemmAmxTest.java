@@ -76,8 +76,10 @@ class GemmAmxTest {
         for (boolean tA : new boolean[]{false, true}) {
             for (boolean tB : new boolean[]{false, true}) {
                 for (int[] s : shapes) {
-                    for (float beta : new float[]{0f, 1.5f}) {
-                        Errors e = check(rnd, tA, tB, s[0], s[1], s[2], 0.75f, beta, beta != 0f, s[0] % 3, false);
+                    // alpha 1 with beta 0 (+ bias) or 1 takes the direct tile-store path on full 32×32 blocks
+                    for (float[] ab : new float[][]{{0.75f, 0f, 0}, {0.75f, 1.5f, 1}, {1f, 0f, 1}, {1f, 0f, 0}, {1f, 1f, 0}, {1f, 1f, 1}}) {
+                        float beta = ab[1];
+                        Errors e = check(rnd, tA, tB, s[0], s[1], s[2], ab[0], beta, ab[2] != 0, s[0] % 3, false);
                         String what = "tA=" + tA + " tB=" + tB + " " + s[0] + "x" + s[1] + "x" + s[2] + " beta=" + beta + ": " + e;
                         assertTrue(e.vsRounded() < 1e-5, what);
                         assertTrue(e.vsExact() <= 2 * e.naiveVsExact() + 1e-7, what);
