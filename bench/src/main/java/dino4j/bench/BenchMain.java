@@ -55,8 +55,16 @@ public final class BenchMain implements Callable<Integer> {
         int reps = 7;
         @Option(names = "--transA") boolean transA;
         @Option(names = "--transB") boolean transB;
+        @Option(names = "--matmul", paramLabel = "P", description = "ours in fp32 (Vector API) or bf16 (AMX tiles, fp32 sums; OpenBLAS stays fp32 sgemm) (default: ${DEFAULT-VALUE})")
+        String matmul = "fp32";
+
+        private GemmKernels.Precision precision;
+        private String ourType;
 
         @Override public Integer call() {
+            precision = GemmKernels.setMatmulPrecision(GemmKernels.parsePrecision("--matmul", matmul));
+            ourType = precision == GemmKernels.Precision.BF16 ? "ours-bf16-amx/openblas-f32" : "f32";
+            if (!matmul.equalsIgnoreCase(precision.name())) System.out.println("matmul: " + dino4j.kernels.GemmAmx.status() + "; ours runs fp32");
             Optional<OpenBlas> blas = OpenBlas.load();
             System.out.printf("cpu: %s, %d cores; jdk %s; species %s (%d lanes); micro-tile %dx%d%n",
                     cpuModel(), Runtime.getRuntime().availableProcessors(), Runtime.version(), Simd.F, Simd.LANES,
@@ -87,7 +95,7 @@ public final class BenchMain implements Callable<Integer> {
             Runnable ours = () -> GemmKernels.sgemm(transA, transB, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
             if (blas == null) {
                 double[] mine = time(ours, null, inner, flop)[0];
-                System.out.printf("gemm f32 %d×%d×%d: ours %.1f GFLOP/s (median %.1f), openblas n/a%n", n, n, n, mine[0], mine[1]);
+                System.out.printf("gemm %s %d×%d×%d: ours %.1f GFLOP/s (median %.1f), openblas n/a%n", ourType, n, n, n, mine[0], mine[1]);
                 return;
             }
             try (Arena arena = Arena.ofConfined()) {
@@ -103,11 +111,11 @@ public final class BenchMain implements Callable<Integer> {
                     maxAbs = Math.max(maxAbs, Math.abs(r[i]));
                     maxDiff = Math.max(maxDiff, Math.abs(r[i] - c[i]));
                 }
-                if (!(maxDiff <= maxAbs * 1e-4)) { // NaN-safe
+                if (!(maxDiff <= maxAbs * (precision == GemmKernels.Precision.BF16 ? 2e-2 : 1e-4))) { // NaN-safe; bf16 inputs: 8-bit mantissas
                     System.out.println("MISMATCH vs openblas: max abs diff " + maxDiff + " (max |C| " + maxAbs + ")");
                 }
-                System.out.printf("gemm f32 %d×%d×%d: ours %.1f GFLOP/s, openblas %.1f GFLOP/s, ratio %.2f%n",
-                        n, n, n, mine[0], ref[0], mine[0] / ref[0]);
+                System.out.printf("gemm %s %d×%d×%d: ours %.1f GFLOP/s, openblas %.1f GFLOP/s, ratio %.2f%n",
+                        ourType, n, n, n, mine[0], ref[0], mine[0] / ref[0]);
                 System.out.printf("    medians: ours %.1f, openblas %.1f GFLOP/s (ratio %.2f); max rel err vs openblas %.2e (max|dC|/max|C|)%n",
                         mine[1], ref[1], mine[1] / ref[1], maxDiff / maxAbs);
             }

@@ -23,7 +23,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * it is what {@code -Ddino4j.cpu.matmul=bf16} (or {@code --matmul bf16}) selects, like PyTorch's
  * {@code set_float32_matmul_precision("medium")}. {@link #available()} is the "can I run this" check: the
  * library was built (gcc with AMX support), the CPU has AMX-BF16 and the kernel granted the tile state;
- * {@link #status()} says which, in one line. Calls split the rows (or columns) over {@link Parallel}'s pool.
+ * {@link #status()} says which, in one line ({@code -Ddino4j.amx=false} turns it off). Calls split the rows (or columns) over {@link Parallel}'s pool.
  */
 public final class GemmAmx {
     private GemmAmx() {}
@@ -39,8 +39,10 @@ public final class GemmAmx {
             MethodHandle gemm = null;
             String status;
             try {
-                Path so = extract();
-                if (so == null) {
+                Path so = "false".equals(System.getProperty("dino4j.amx")) ? null : extract();
+                if ("false".equals(System.getProperty("dino4j.amx"))) {
+                    status = "AMX BF16 GEMM disabled by -Ddino4j.amx=false";
+                } else if (so == null) {
                     status = "AMX BF16 GEMM not built (no gcc with AMX support at build time, or not Linux x86-64)";
                 } else {
                     Linker linker = Linker.nativeLinker();

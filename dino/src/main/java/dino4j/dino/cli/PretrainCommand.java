@@ -36,7 +36,7 @@ final class PretrainCommand implements Callable<Integer> {
     String evalImages;
     @Option(names = "--out", paramLabel = "DIR", description = "run folder (default: ${DEFAULT-VALUE})")
     Path out = Path.of("runs", "pretrain");
-    @Option(names = "--model", paramLabel = "NAME", description = "vit-fashion (192 wide, 6 deep, patch 4) or vits16, vits16plus, vitb16, vitl16, ... (default: vit-fashion, or the --from-weights architecture)")
+    @Option(names = "--model", paramLabel = "NAME", description = "vit-fashion (192 wide, 6 deep, patch 4), vit-fashion-tiny (96 wide, 4 deep, patch 4) or vits16, vits16plus, vitb16, vitl16, ... (default: vit-fashion, or the --from-weights architecture)")
     String model;
     @Option(names = "--image-size", paramLabel = "G", description = "global crop size (default: 32 for vit-fashion, 224 otherwise)") Integer imageSize;
     @Option(names = "--local-size", paramLabel = "L", description = "local crop size (default: 16 for vit-fashion, 96 otherwise)") Integer localSize;
