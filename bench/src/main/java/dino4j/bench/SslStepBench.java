@@ -4,6 +4,7 @@ import dino4j.dino.data.DatasetPaths;
 import dino4j.dino.data.ImageDataset;
 import dino4j.dino.ssl.SslConfig;
 import dino4j.dino.ssl.SslTrainer;
+import dino4j.kernels.GemmKernels;
 import dino4j.kernels.Parallel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,13 +26,17 @@ final class SslStepBench implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--batch", description = "images per step (default: ${DEFAULT-VALUE})") int batch = 128;
     @Option(names = "--steps", description = "timed steps after 2 warm-up steps (default: ${DEFAULT-VALUE})") int steps = 6;
     @Option(names = "--matmul", paramLabel = "P", description = "fp32, or bf16: our large products on AMX tiles (bf16 inputs, fp32 sums), the peer under torch.autocast(bfloat16) (default: ${DEFAULT-VALUE})") String matmul = "fp32";
+    @Option(names = "--peer-matmul", paramLabel = "P", description = "the peer's precision when it should differ from --matmul: fp32 or bf16 (default: as --matmul)") String peerMatmul;
     @Option(names = "--python", description = "python with torch for the peer (default: ${DEFAULT-VALUE}; 'none' to skip)") String python = "/usr/bin/python3";
 
     @Override public Integer call() throws Exception {
         int threads = Parallel.threads();
-        var precision = dino4j.kernels.GemmKernels.setMatmulPrecision(dino4j.kernels.GemmKernels.parsePrecision("--matmul", matmul));
+        String peer = (peerMatmul != null ? peerMatmul : matmul).toLowerCase(java.util.Locale.ROOT);
+        GemmKernels.parsePrecision("--peer-matmul", peer);
+        var precision = GemmKernels.setMatmulPrecision(GemmKernels.parsePrecision("--matmul", matmul));
         System.out.printf("dino4j: matmul %s (%s)%n", precision.name().toLowerCase(), dino4j.kernels.GemmAmx.status());
         SslConfig c = new SslConfig();
+        c.applySmallModelRecipe(true);   // what ./dino4j pretrain runs for vit-fashion (its loader threads share the cores)
         c.batch = batch;
         c.steps = steps + 2;
         ImageDataset data = DatasetPaths.openTrain(DatasetPaths.bundledFashion());
@@ -50,11 +55,12 @@ final class SslStepBench implements java.util.concurrent.Callable<Integer> {
         Arrays.sort(t);
         double ours = batch / t[steps / 2];
         System.out.printf("dino4j: batch %d, %d threads: median %.3f s, best %.3f s -> %.2f images/s%n", batch, threads, t[steps / 2], t[0], ours);
-        Double peer = python.equals("none") ? null : VitBench.runPeer(python, "torch_ssl_step.py",
+        Double peerRate = python.equals("none") ? null : VitBench.runPeer(python, "torch_ssl_step.py",
                 java.util.List.of(Integer.toString(batch), Integer.toString(c.globalSize), Integer.toString(c.localSize),
-                        Integer.toString(c.nLocal), Integer.toString(steps), Integer.toString(threads), matmul.toLowerCase()));
-        if (peer != null)
-            System.out.printf("ssl step vit-fashion batch %d, matmul %s: ours %.2f images/s, pytorch %.2f images/s, ratio %.2f%n", batch, matmul, ours, peer, ours / peer);
+                        Integer.toString(c.nLocal), Integer.toString(steps), Integer.toString(threads), peer));
+        if (peerRate != null)
+            System.out.printf("ssl step vit-fashion batch %d: ours (%s) %.2f images/s, pytorch (%s) %.2f images/s, ratio %.2f%n",
+                    batch, matmul.toLowerCase(java.util.Locale.ROOT), ours, peer, peerRate, ours / peerRate);
         return 0;
     }
 }

@@ -226,17 +226,7 @@ final class PretrainCommand implements Callable<Integer> {
         c.seed = seed;
         c.workers = workers;
         c.checkpointEvery = checkpointEvery;
-        if (small) {
-            // short runs of the small model: no layer-wise lr decay and a faster-moving teacher learn more per
-            // image (45 steps on the bundled data: k-NN 41.1 % with ρ 0.9 / m 0.992, 45.1 % with ρ 1, 49.5 % with
-            // ρ 1 / m 0.98 → 1; bench/results/pretrain-fashion.md). Larger models keep the reference values.
-            c.layerDecay = 1.0;
-            c.momentumStart = 0.98;
-            // the official blur σ (0.1-2 px) is meant for 224-pixel crops; on 32-pixel crops σ = 2 px erases
-            // Fashion-MNIST's detail, and scaled to the crop (×32/224) it is no blur at all. Without blur the
-            // k-NN after 32k images rose 61.9 → 65.6 % (bench/results/pretrain-fashion.md, session 5).
-            if (blurP == null) c.blurGlobal1P = c.blurGlobal2P = c.blurLocalP = 0;
-        }
+        if (small) c.applySmallModelRecipe(blurP == null);
         if (!small) {
             c.dinoHidden = c.ibotHidden = 2048;
             c.dinoBottleneck = c.ibotBottleneck = 256;
