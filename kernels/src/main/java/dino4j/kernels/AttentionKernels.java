@@ -36,6 +36,17 @@ public final class AttentionKernels {
     /** Key tile columns (rounded to a multiple of the species length). Both overridable for tuning runs. */
     static final int BK = roundUp(Math.max(1, Integer.getInteger("dino4j.attn.bk", 64)), Simd.LANES);
 
+    /**
+     * Sequences of at most this many tokens (padded) take one query block and one key block: no online-softmax
+     * rescaling and no ragged second tile (69 tokens used to run as 64 + 5 queries × 64 + 16 keys).
+     * {@code -Ddino4j.attn.single=0} turns it off, for comparisons.
+     */
+    static final int SINGLE = Integer.getInteger("dino4j.attn.single", 128);
+
+    static int blockQ(int N) { return N <= SINGLE ? Math.max(1, N) : BQ; }
+
+    static int blockK(int NP) { return NP <= SINGLE ? Math.max(Simd.LANES, NP) : BK; }
+
     private static final class Scratch {
         final float[][] a = new float[16][];
         float[] get(int idx, int size) {
@@ -83,14 +94,14 @@ public final class AttentionKernels {
         if (B == 0 || H == 0 || N == 0) return;
         // (batch, head) tasks, split further into query-block chunks when there are too few to keep
         // every thread busy (each chunk re-prepares its head's K/V: O(N·Dh), small next to O(N²·Dh / chunks))
-        int bh = B * H, nqb = (N + BQ - 1) / BQ;
+        int bq = blockQ(N), bh = B * H, nqb = (N + bq - 1) / bq;
         int chunks = Math.max(1, Math.min(nqb, (2 * Parallel.threads() + bh - 1) / bh));
         Parallel.forRange(bh * chunks, 1, (t0, t1) -> {
             Scratch s = SCRATCH.get();
             for (int task = t0; task < t1; task++) {
                 int head = task / chunks, c = task % chunks;
                 int b = head / H, h = head % H;
-                int qs = (int) ((long) nqb * c / chunks) * BQ, qe = Math.min(N, (int) ((long) nqb * (c + 1) / chunks) * BQ);
+                int qs = (int) ((long) nqb * c / chunks) * bq, qe = Math.min(N, (int) ((long) nqb * (c + 1) / chunks) * bq);
                 forwardTask(s, b, h, H, N, Dh, scale, q, qOff, k, kOff, v, vOff, bStride, tStride, hStride,
                         rope, prefix, out, outOff, lse, qs, qe);
             }
@@ -109,43 +120,43 @@ public final class AttentionKernels {
     }
 
     /**
-     * Key-blocked transpose: for key block {@code kb} (tokens kb*BK ..), {@code dst[kb*Dh*BK + d*BK + t%BK] =
+     * Key-blocked transpose: for key block {@code kb} (tokens kb*bk ..), {@code dst[kb*Dh*bk + d*bk + t%bk] =
      * src[t*DP + d]} for d < Dh, t < NP (src rows ≥ N must already be zero). Keeps each key tile of the
-     * transposed operand contiguous (row stride BK), so the tile GEMM does not stride across pages.
+     * transposed operand contiguous (row stride bk), so the tile GEMM does not stride across pages.
      */
-    private static void transpose(float[] src, int NP, int Dh, int DP, float[] dst) {
+    private static void transpose(float[] src, int NP, int Dh, int DP, float[] dst, int bk) {
         for (int t = 0; t < NP; t++) {
-            int so = t * DP, dOff = (t / BK) * Dh * BK + (t % BK);
-            for (int d = 0; d < Dh; d++) dst[dOff + d * BK] = src[so + d];
+            int so = t * DP, dOff = (t / bk) * Dh * bk + (t % bk);
+            for (int d = 0; d < Dh; d++) dst[dOff + d * bk] = src[so + d];
         }
     }
 
-    private static int tpSize(int NP, int Dh) { return roundUp(NP, BK) * Dh; }
+    private static int tpSize(int NP, int Dh, int bk) { return roundUp(NP, bk) * Dh; }
 
     private static void forwardTask(Scratch s, int b, int h, int H, int N, int Dh, float scale,
                                     float[] q, int qOff, float[] k, int kOff, float[] v, int vOff,
                                     int bStride, int tStride, int hStride, RopeTable rope, int prefix,
                                     float[] out, int outOff, float[] lse, int qStart, int qEnd) {
-        int NP = roundUp(N, L), DP = roundUp(Dh, L);
-        float[] Q = s.get(0, NP * DP), K = s.get(1, NP * DP), KT = s.get(2, tpSize(NP, Dh)), V = s.get(3, NP * DP);
-        float[] S = s.get(4, BQ * BK), O = s.get(5, BQ * DP), M = s.get(6, BQ), Lsum = s.get(7, BQ);
+        int NP = roundUp(N, L), DP = roundUp(Dh, L), bq = blockQ(N), bk = blockK(NP);
+        float[] Q = s.get(0, NP * DP), K = s.get(1, NP * DP), KT = s.get(2, tpSize(NP, Dh, bk)), V = s.get(3, NP * DP);
+        float[] S = s.get(4, bq * bk), O = s.get(5, bq * DP), M = s.get(6, bq), Lsum = s.get(7, bq);
         int hb = b * bStride + h * hStride;
         loadRows(q, qOff + hb, tStride, N, NP, Dh, DP, Q, rope, prefix);
         scaleRow(Q, 0, N * DP, scale); // scores come out pre-scaled
         loadRows(k, kOff + hb, tStride, N, NP, Dh, DP, K, rope, prefix);
-        transpose(K, NP, Dh, DP, KT);
+        transpose(K, NP, Dh, DP, KT, bk);
         loadRows(v, vOff + hb, tStride, N, NP, Dh, DP, V, null, 0);
         int D = H * Dh;
-        for (int q0 = qStart; q0 < qEnd; q0 += BQ) {
-            int mq = Math.min(BQ, qEnd - q0);
+        for (int q0 = qStart; q0 < qEnd; q0 += bq) {
+            int mq = Math.min(bq, qEnd - q0);
             java.util.Arrays.fill(M, 0, mq, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(Lsum, 0, mq, 0f);
             java.util.Arrays.fill(O, 0, mq * DP, 0f);
-            for (int k0 = 0; k0 < NP; k0 += BK) {
-                int nk = Math.min(BK, NP - k0), nr = Math.min(nk, N - k0);
-                mm(mq, nk, Dh, Q, q0 * DP, DP, 1, KT, k0 * Dh, BK, S, 0, BK, false);
+            for (int k0 = 0; k0 < NP; k0 += bk) {
+                int nk = Math.min(bk, NP - k0), nr = Math.min(nk, N - k0);
+                mm(mq, nk, Dh, Q, q0 * DP, DP, 1, KT, k0 * Dh, bk, S, 0, bk, false);
                 for (int i = 0; i < mq; i++) {
-                    int ro = i * BK;
+                    int ro = i * bk;
                     float mx = SoftmaxKernels.rowMax(nr, S, ro);
                     float mOld = M[i], mNew = Math.max(mOld, mx);
                     float sum = expShift(S, ro, nr, nk, mNew);
@@ -154,7 +165,7 @@ public final class AttentionKernels {
                     M[i] = mNew;
                     if (alpha != 1f) scaleRow(O, i * DP, DP, alpha);
                 }
-                mm(mq, DP, nk, S, 0, BK, 1, V, k0 * DP, DP, O, 0, DP, true);
+                mm(mq, DP, nk, S, 0, bk, 1, V, k0 * DP, DP, O, 0, DP, true);
             }
             int lseBase = (b * H + h) * N + q0;
             for (int i = 0; i < mq; i++) {
@@ -219,16 +230,16 @@ public final class AttentionKernels {
                                      int bStride, int tStride, int hStride, RopeTable rope, int prefix,
                                      float[] out, int outOff, float[] gOut, int gOutOff, float[] lse,
                                      float[] gq, int gqOff, float[] gk, int gkOff, float[] gv, int gvOff) {
-        int NP = roundUp(N, L), DP = roundUp(Dh, L), D = H * Dh;
-        float[] Q = s.get(0, NP * DP), K = s.get(1, NP * DP), KT = s.get(2, tpSize(NP, Dh)), VT = s.get(3, tpSize(NP, Dh));
-        float[] S = s.get(4, BQ * BK), dP = s.get(5, BQ * BK), dO = s.get(6, NP * DP), Dv = s.get(7, NP);
+        int NP = roundUp(N, L), DP = roundUp(Dh, L), D = H * Dh, bq = blockQ(N), bk = blockK(NP);
+        float[] Q = s.get(0, NP * DP), K = s.get(1, NP * DP), KT = s.get(2, tpSize(NP, Dh, bk)), VT = s.get(3, tpSize(NP, Dh, bk));
+        float[] S = s.get(4, bq * bk), dP = s.get(5, bq * bk), dO = s.get(6, NP * DP), Dv = s.get(7, NP);
         float[] dQ = s.get(8, NP * DP), dK = s.get(9, NP * DP), dV = s.get(10, NP * DP), tmp = s.get(11, NP * DP);
         int hb = b * bStride + h * hStride;
         loadRows(q, qOff + hb, tStride, N, NP, Dh, DP, Q, rope, prefix);
         loadRows(k, kOff + hb, tStride, N, NP, Dh, DP, K, rope, prefix);
-        transpose(K, NP, Dh, DP, KT);
+        transpose(K, NP, Dh, DP, KT, bk);
         loadRows(v, vOff + hb, tStride, N, NP, Dh, DP, tmp, null, 0);
-        transpose(tmp, NP, Dh, DP, VT);
+        transpose(tmp, NP, Dh, DP, VT, bk);
         // dO rows and D_i = rowsum(dO ∘ O)
         loadRows(gOut, gOutOff + b * N * D + h * Dh, D, N, NP, Dh, DP, dO, null, 0);
         for (int t = 0; t < N; t++) {
@@ -241,21 +252,21 @@ public final class AttentionKernels {
         java.util.Arrays.fill(dK, 0, NP * DP, 0f);
         java.util.Arrays.fill(dV, 0, NP * DP, 0f);
         int lseBase = (b * H + h) * N;
-        for (int k0 = 0; k0 < NP; k0 += BK) {
-            int nk = Math.min(BK, NP - k0), nr = Math.min(nk, N - k0);
-            for (int q0 = 0; q0 < N; q0 += BQ) {
-                int mq = Math.min(BQ, N - q0);
-                mm(mq, nk, Dh, Q, q0 * DP, DP, 1, KT, k0 * Dh, BK, S, 0, BK, false);
-                for (int i = 0; i < mq; i++) probRow(S, i * BK, nr, nk, scale, lse[lseBase + q0 + i]);
+        for (int k0 = 0; k0 < NP; k0 += bk) {
+            int nk = Math.min(bk, NP - k0), nr = Math.min(nk, N - k0);
+            for (int q0 = 0; q0 < N; q0 += bq) {
+                int mq = Math.min(bq, N - q0);
+                mm(mq, nk, Dh, Q, q0 * DP, DP, 1, KT, k0 * Dh, bk, S, 0, bk, false);
+                for (int i = 0; i < mq; i++) probRow(S, i * bk, nr, nk, scale, lse[lseBase + q0 + i]);
                 // dV[k0..] += P^T dO[q0..]
-                mm(nk, DP, mq, S, 0, 1, BK, dO, q0 * DP, DP, dV, k0 * DP, DP, true);
+                mm(nk, DP, mq, S, 0, 1, bk, dO, q0 * DP, DP, dV, k0 * DP, DP, true);
                 // dP = dO V^T
-                mm(mq, nk, Dh, dO, q0 * DP, DP, 1, VT, k0 * Dh, BK, dP, 0, BK, false);
+                mm(mq, nk, Dh, dO, q0 * DP, DP, 1, VT, k0 * Dh, bk, dP, 0, bk, false);
                 // dS = scale * P ∘ (dP − D_i)   (into dP)
-                for (int i = 0; i < mq; i++) dsRow(S, dP, i * BK, nk, Dv[q0 + i], scale);
+                for (int i = 0; i < mq; i++) dsRow(S, dP, i * bk, nk, Dv[q0 + i], scale);
                 // dQ[q0..] += dS K[k0..];  dK[k0..] += dS^T Q[q0..]
-                mm(mq, DP, nk, dP, 0, BK, 1, K, k0 * DP, DP, dQ, q0 * DP, DP, true);
-                mm(nk, DP, mq, dP, 0, 1, BK, Q, q0 * DP, DP, dK, k0 * DP, DP, true);
+                mm(mq, DP, nk, dP, 0, bk, 1, K, k0 * DP, DP, dQ, q0 * DP, DP, true);
+                mm(nk, DP, mq, dP, 0, 1, bk, Q, q0 * DP, DP, dK, k0 * DP, DP, true);
             }
         }
         if (rope != null && N > prefix) {

@@ -36,6 +36,7 @@ class AttentionKernelsTest {
             new Cfg(1, 2, 201, 64, 5, 14, 14, true, 1),
             new Cfg(1, 1, 70, 128, 0, 7, 10, true, 1),
             new Cfg(1, 2, 150, 32, 2, 4, 37, true, 6),  // large logits: stresses the online softmax
+            new Cfg(2, 2, 100, 32, 2, 7, 14, true, 6),  // large logits on the single-block path (N <= AttentionKernels.SINGLE)
     };
 
     static final class Data {
