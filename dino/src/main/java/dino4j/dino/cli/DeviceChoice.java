@@ -32,15 +32,21 @@ final class DeviceChoice {
         };
     }
 
+    /** The {@code --matmul} value, lower case, or an error naming the option (before any work starts). */
+    static String checkMatmul(String option) {
+        String p = option.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!java.util.Set.of("auto", "fp32", "tf32", "bf16").contains(p))
+            throw new IllegalArgumentException("--matmul must be auto, fp32, tf32 or bf16, got '" + option + "'");
+        return p;
+    }
+
     /**
      * The {@code --matmul auto|fp32|tf32|bf16} option: what large float32 products compute in on device d.
      * auto keeps each device's default (CPU: fp32; CUDA: tf32). CPU bf16 runs on AMX tiles where the CPU has
      * them and falls back to fp32 with a line saying why; tf32 exists only on the GPU.
      */
     static String matmul(String option, Device d) {
-        String p = option.trim().toLowerCase(java.util.Locale.ROOT);
-        if (!java.util.Set.of("auto", "fp32", "tf32", "bf16").contains(p))
-            throw new IllegalArgumentException("--matmul must be auto, fp32, tf32 or bf16, got '" + option + "'");
+        String p = checkMatmul(option);
         String line;
         if (d == Device.CUDA) {
             CudaBackend b = CudaBackend.get();

@@ -67,6 +67,7 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})") long seed = 0;
 
     @Override public Integer call() throws Exception {
+        DeviceChoice.checkMatmul(matmul);
         Path ck = out.resolve("checkpoints").resolve("last.safetensors");
         SslConfig cfg;
         TrainingCheckpoint.Loaded loaded = null;
