@@ -4,6 +4,7 @@ import dino4j.dino.data.DatasetPaths;
 import dino4j.dino.data.ImageDataset;
 import dino4j.dino.ssl.SslConfig;
 import dino4j.dino.ssl.SslTrainer;
+import dino4j.kernels.GemmAmx;
 import dino4j.kernels.GemmKernels;
 import dino4j.kernels.Parallel;
 import picocli.CommandLine.Command;
@@ -34,7 +35,7 @@ final class SslStepBench implements java.util.concurrent.Callable<Integer> {
         String peer = (peerMatmul != null ? peerMatmul : matmul).toLowerCase(java.util.Locale.ROOT);
         GemmKernels.parsePrecision("--peer-matmul", peer);
         var precision = GemmKernels.setMatmulPrecision(GemmKernels.parsePrecision("--matmul", matmul));
-        System.out.printf("dino4j: matmul %s (%s)%n", precision.name().toLowerCase(), dino4j.kernels.GemmAmx.status());
+        System.out.printf("dino4j: matmul %s (%s)%n", precision.name().toLowerCase(), GemmAmx.status());
         SslConfig c = new SslConfig();
         c.applySmallModelRecipe(true);   // what ./dino4j pretrain runs for vit-fashion (its loader threads share the cores)
         c.batch = batch;

@@ -39,8 +39,9 @@ public final class GemmAmx {
             MethodHandle gemm = null;
             String status;
             try {
-                Path so = "false".equals(System.getProperty("dino4j.amx")) ? null : extract();
-                if ("false".equals(System.getProperty("dino4j.amx"))) {
+                boolean disabled = "false".equals(System.getProperty("dino4j.amx"));
+                Path so = disabled ? null : extract();
+                if (disabled) {
                     status = "AMX BF16 GEMM disabled by -Ddino4j.amx=false";
                 } else if (so == null) {
                     status = "AMX BF16 GEMM not built (no gcc with AMX support at build time, or not Linux x86-64)";
