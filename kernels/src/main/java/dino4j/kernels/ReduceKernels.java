@@ -83,6 +83,10 @@ public final class ReduceKernels {
         final int chunk = Math.max(L, Math.min(inner, 4096));
         final int nChunks = (inner + chunk - 1) / chunk;
         long work = (long) outer * axisLen * inner;
+        if (work >= GRAIN && (long) outer * nChunks < 2L * Parallel.threads() && axisLen >= 2 * ROWS_BLOCK) {
+            reduceSumSplitAxis(outer, axisLen, inner, x, xOff, out, outOff, mul);   // e.g. a bias gradient: one long axis
+            return;
+        }
         Parallel.forRange(outer * nChunks, work < GRAIN ? Integer.MAX_VALUE : 1, (t0, t1) -> {
             float[] tmp = new float[chunk];
             double[] acc = new double[chunk];
@@ -104,6 +108,38 @@ public final class ReduceKernels {
                 for (int i = 0; i < w; i++) out[ob + i] = (float) (acc[i] * mul);
             }
         });
+    }
+
+    /**
+     * {@link #reduceSum} when there are too few (outer, inner) tiles to occupy the pool but the reduced axis is long
+     * (a bias gradient sums 17,664 rows into 96–384 columns): the axis's ROWS_BLOCK-row blocks are summed in float in
+     * parallel, then added into double in block order, which is exactly the serial path's arithmetic, so the result
+     * does not depend on the thread count.
+     */
+    private static void reduceSumSplitAxis(int outer, int axisLen, int inner, float[] x, int xOff, float[] out, int outOff, double mul) {
+        int nBlocks = (axisLen + ROWS_BLOCK - 1) / ROWS_BLOCK;
+        float[] partial = new float[nBlocks * inner];
+        double[] acc = new double[inner];
+        for (int o = 0; o < outer; o++) {
+            final int oo = o;
+            Parallel.forRange(nBlocks, Math.max(1, GRAIN / (ROWS_BLOCK * inner)), (b0, b1) -> {
+                for (int b = b0; b < b1; b++) {
+                    int a1 = Math.min(axisLen, (b + 1) * ROWS_BLOCK), pb = b * inner;
+                    java.util.Arrays.fill(partial, pb, pb + inner, 0f);
+                    for (int a = b * ROWS_BLOCK; a < a1; a++) {
+                        int base = xOff + (oo * axisLen + a) * inner, i = 0;
+                        for (int ub = S.loopBound(inner); i < ub; i += L)
+                            FloatVector.fromArray(S, partial, pb + i).add(FloatVector.fromArray(S, x, base + i)).intoArray(partial, pb + i);
+                        for (; i < inner; i++) partial[pb + i] += x[base + i];
+                    }
+                }
+            });
+            java.util.Arrays.fill(acc, 0.0);
+            for (int b = 0; b < nBlocks; b++)
+                for (int i = 0, pb = b * inner; i < inner; i++) acc[i] += partial[pb + i];
+            int ob = outOff + o * inner;
+            for (int i = 0; i < inner; i++) out[ob + i] = (float) (acc[i] * mul);
+        }
     }
 
     /** out[o, i] = max_a x[o, a, i] (NaN propagates; −∞ when axisLen == 0). */

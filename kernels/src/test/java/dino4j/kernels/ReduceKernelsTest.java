@@ -12,7 +12,8 @@ class ReduceKernelsTest {
     @Test
     void axisReductionsMatchReference() {
         Random r = new Random(11);
-        int[][] shapes = {{3, 17, 1}, {2, 9, 37}, {1, 1000, 5}, {1, 100_003, 1}, {7, 1, 3}, {4, 300, 5000}, {1, 70, 1}};
+        int[][] shapes = {{3, 17, 1}, {2, 9, 37}, {1, 1000, 5}, {1, 100_003, 1}, {7, 1, 3}, {4, 300, 5000}, {1, 70, 1},
+                {1, 17_664, 96}, {2, 5000, 384}, {1, 150, 4500}, {3, 129, 7}};   // the last four: one long axis split over threads
         for (int[] s : shapes) {
             int outer = s[0], axis = s[1], inner = s[2], n = outer * axis * inner;
             float[] x = randn(r, n + 2);
@@ -40,6 +41,28 @@ class ReduceKernelsTest {
             for (int o2 = 0; o2 < outer; o2++)
                 for (int i = 0; i < inner; i++)
                     assertEquals(od[o2 * inner + i], x[2 + (o2 * axis + am[o2 * inner + i]) * inner + i], 0.0);
+        }
+    }
+
+    @Test
+    void longAxisSumDoesNotDependOnThreadCount() {
+        Random r = new Random(13);
+        int threads = Parallel.threads();
+        try {
+            for (int[] s : new int[][]{{1, 17_664, 96}, {2, 5001, 384}, {1, 4097, 5000}}) {
+                float[] x = randn(r, s[0] * s[1] * s[2]);
+                float[] one = new float[s[0] * s[2]], two = new float[one.length], four = new float[one.length];
+                Parallel.setThreads(1);
+                ReduceKernels.sum(s[0], s[1], s[2], x, 0, one, 0);
+                Parallel.setThreads(2);
+                ReduceKernels.sum(s[0], s[1], s[2], x, 0, two, 0);
+                Parallel.setThreads(4);
+                ReduceKernels.sum(s[0], s[1], s[2], x, 0, four, 0);
+                assertArrayEquals(one, two, java.util.Arrays.toString(s));
+                assertArrayEquals(one, four, java.util.Arrays.toString(s));
+            }
+        } finally {
+            Parallel.setThreads(threads);
         }
     }
 

@@ -1,6 +1,8 @@
 package dino4j.tensor;
 
-/** Copies a strided view into a contiguous destination, converting dtype; fast for F32→F32 and F64→F64. */
+import dino4j.kernels.Parallel;
+
+/** Copies a strided view into a contiguous destination, converting dtype; fast (and parallel) for F32→F32 and F64→F64. */
 final class StridedCopy {
     private StridedCopy() {}
 
@@ -13,32 +15,66 @@ final class StridedCopy {
             System.arraycopy(src.storage().readArray(), src.offset(), array(dst.storage()), dst.offset(), n);
             return;
         }
-        // odometer over the source view; the destination is contiguous
         int rank = shape.length;
-        int[] idx = new int[rank];
-        int so = src.offset(), d = dst.offset();
-        int inner = rank == 0 ? 1 : shape[rank - 1], innerStride = rank == 0 ? 0 : st[rank - 1];
+        int inner = rank == 0 ? 1 : shape[rank - 1];
         Storage s = src.storage(), t = dst.storage();
         Object sa = s.readArray(), ta = array(t);
+        int rows = n / inner;
+        if ((sd == DType.F32 && dd == DType.F32) || (sd == DType.F64 && dd == DType.F64)) {
+            // rows of the innermost axis split over the pool; each range finds its own start (copies are exact,
+            // so the result does not depend on the split)
+            Parallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, inner)),
+                    (r0, r1) -> copyRows(sa, ta, sd == DType.F32, shape, st, src.offset(), dst.offset(), r0, r1));
+            return;
+        }
+        // other conversions: one odometer pass over the source view; the destination is contiguous
+        int[] idx = new int[rank];
+        int so = src.offset(), d = dst.offset(), innerStride = rank == 0 ? 0 : st[rank - 1];
         for (int done = 0; done < n; done += inner) {
-            if (sd == DType.F32 && dd == DType.F32) {
+            for (int i = 0, p = so; i < inner; i++, p += innerStride) t.set(d + i, s.get(p));
+            d += inner;
+            so = step(idx, shape, st, so);
+        }
+    }
+
+    /** Elements copied per parallel chunk, at least. */
+    private static final int GRAIN = 1 << 15;
+
+    /** Rows [r0, r1) of the innermost axis, same dtype (float[] or double[]) on both sides. */
+    private static void copyRows(Object sa, Object ta, boolean f32, int[] shape, int[] st, int srcOffset, int dstOffset, int r0, int r1) {
+        int rank = shape.length;
+        int inner = rank == 0 ? 1 : shape[rank - 1], innerStride = rank == 0 ? 0 : st[rank - 1];
+        int[] idx = new int[rank];
+        int so = srcOffset;
+        for (int ax = rank - 2, r = r0; ax >= 0; ax--) {   // row r0 as mixed-radix digits over the outer axes
+            idx[ax] = r % shape[ax];
+            so += idx[ax] * st[ax];
+            r /= shape[ax];
+        }
+        int d = dstOffset + r0 * inner;
+        for (int row = r0; row < r1; row++) {
+            if (f32) {
                 float[] a = (float[]) sa, b = (float[]) ta;
                 for (int i = 0, p = so; i < inner; i++, p += innerStride) b[d + i] = a[p];
-            } else if (sd == DType.F64 && dd == DType.F64) {
+            } else {
                 double[] a = (double[]) sa, b = (double[]) ta;
                 for (int i = 0, p = so; i < inner; i++, p += innerStride) b[d + i] = a[p];
-            } else {
-                for (int i = 0, p = so; i < inner; i++, p += innerStride) t.set(d + i, s.get(p));
             }
             d += inner;
-            for (int ax = rank - 2; ax >= 0; ax--) {
-                idx[ax]++;
-                so += st[ax];
-                if (idx[ax] < shape[ax]) break;
-                so -= st[ax] * shape[ax];
-                idx[ax] = 0;
-            }
+            so = step(idx, shape, st, so);
         }
+    }
+
+    /** Advances the odometer over the outer axes by one row; returns the new source offset. */
+    private static int step(int[] idx, int[] shape, int[] st, int so) {
+        for (int ax = shape.length - 2; ax >= 0; ax--) {
+            idx[ax]++;
+            so += st[ax];
+            if (idx[ax] < shape[ax]) break;
+            so -= st[ax] * shape[ax];
+            idx[ax] = 0;
+        }
+        return so;
     }
 
     private static Object array(Storage s) {

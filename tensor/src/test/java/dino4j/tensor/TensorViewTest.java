@@ -47,6 +47,22 @@ class TensorViewTest {
         assertThrows(IllegalArgumentException.class, () -> t.permute(0, 0, 1));
     }
 
+    /** Views large enough for the parallel copy (several chunks), F32 and F64, with an offset and a stepped slice. */
+    @Test void largeStridedViewsCopyExactly() {
+        for (DType dt : new DType[]{DType.F32, DType.F64}) {
+            Tensor t = iota(7, 33, 45, 13).to(dt);
+            Tensor p = t.permute(2, 0, 3, 1);
+            Tensor c = p.contiguous();
+            for (int i = 0; i < 45; i += 4) for (int j = 0; j < 7; j++) for (int k = 0; k < 13; k += 3) for (int l = 0; l < 33; l += 5)
+                assertEquals(t.get(j, l, i, k), c.get(i, j, k, l), dt + " permute");
+            Tensor s = t.slice(1, 3, 33, 2).slice(2, 1, 44).transpose(0, 3);   // offset, stride 2, ragged rows
+            Tensor sc = s.contiguous();
+            assertArrayEquals(new int[]{13, 15, 43, 7}, sc.shape());
+            for (int i = 0; i < 13; i += 2) for (int j = 0; j < 15; j++) for (int k = 0; k < 43; k += 7) for (int l = 0; l < 7; l++)
+                assertEquals(t.get(l, 3 + 2 * j, 1 + k, i), sc.get(i, j, k, l), dt + " slice+transpose");
+        }
+    }
+
     @Test void sliceSelectUnsqueezeSqueeze() {
         Tensor t = iota(3, 5);
         Tensor s = t.slice(1, 1, 4);
