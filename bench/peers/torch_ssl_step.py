@@ -8,9 +8,10 @@ crops -> DINO loss (global pairs without the diagonal, local crops), iBOT loss, 
 backward -> per-module gradient clipping -> AdamW -> EMA. Inputs are random tensors of the crops' shapes
 (augmentation is not timed on either side's step: ours runs it in loader threads).
 
-Usage: torch_ssl_step.py BATCH GLOBAL LOCAL NLOCAL STEPS THREADS [fp32|bf16]
+Usage: torch_ssl_step.py BATCH GLOBAL LOCAL NLOCAL STEPS THREADS [fp32|bf16 [WIDTH,DEPTH]]
 bf16 runs the forward passes under torch.autocast("cpu", bfloat16) (mixed precision, as the official recipe
-trains); Sinkhorn-Knopp, the softmaxes and the losses stay float32.
+trains); Sinkhorn-Knopp, the softmaxes and the losses stay float32. WIDTH,DEPTH picks the backbone (default
+192,6 = vit-fashion; 96,4 = vit-fashion-tiny), 3 heads and patch 4 either way.
 """
 import sys, time
 import torch
@@ -114,9 +115,11 @@ def step(student, teacher, opt, globals_, locals_, masks, batch, nlocal, s_temp=
 
 
 def main():
-    global AUTOCAST
+    global AUTOCAST, D, DEPTH
     batch, gsize, lsize, nlocal, steps, threads = (int(a) for a in sys.argv[1:7])
     AUTOCAST = len(sys.argv) > 7 and sys.argv[7] == "bf16"
+    if len(sys.argv) > 8:
+        D, DEPTH = (int(a) for a in sys.argv[8].split(","))
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     student = Ssl()
@@ -143,7 +146,7 @@ def main():
         print(f"step {s}: {time.perf_counter() - t0:.3f} s", flush=True)
     times.sort()
     med = times[len(times) // 2]
-    print(f"torch {torch.__version__} threads={threads} {'bf16 autocast' if AUTOCAST else 'fp32'} median {med:.3f} s best {times[0]:.3f} s imgs/s {batch / med:.2f}")
+    print(f"torch {torch.__version__} width={D} depth={DEPTH} threads={threads} {'bf16 autocast' if AUTOCAST else 'fp32'} median {med:.3f} s best {times[0]:.3f} s imgs/s {batch / med:.2f}")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ import java.util.Arrays;
  * {@code ./dino4j pretrain} does.
  */
 @Command(name = "ssl", mixinStandardHelpOptions = true,
-        description = "SSL training step images/s (vit-fashion: 192 wide, 6 deep, 2×32² + 4×16² crops): ours vs PyTorch.")
+        description = "SSL training step images/s (vit-fashion: 192 wide, 6 deep, 2×32² + 4×16² crops; or vit-fashion-tiny): ours vs PyTorch.")
 final class SslStepBench implements java.util.concurrent.Callable<Integer> {
+    @Option(names = "--model", paramLabel = "NAME", description = "vit-fashion or vit-fashion-tiny (96 wide, 4 deep) (default: ${DEFAULT-VALUE})") String model = "vit-fashion";
     @Option(names = "--batch", description = "images per step (default: ${DEFAULT-VALUE})") int batch = 128;
     @Option(names = "--steps", description = "timed steps after 2 warm-up steps (default: ${DEFAULT-VALUE})") int steps = 6;
     @Option(names = "--matmul", paramLabel = "P", description = "fp32, or bf16: our large products on AMX tiles (bf16 inputs, fp32 sums), the peer under torch.autocast(bfloat16) (default: ${DEFAULT-VALUE})") String matmul = "fp32";
@@ -36,7 +37,11 @@ final class SslStepBench implements java.util.concurrent.Callable<Integer> {
         GemmKernels.parsePrecision("--peer-matmul", peer);
         var precision = GemmKernels.setMatmulPrecision(GemmKernels.parsePrecision("--matmul", matmul));
         System.out.printf("dino4j: matmul %s (%s)%n", precision.name().toLowerCase(), GemmAmx.status());
+        if (!model.equals("vit-fashion") && !model.equals("vit-fashion-tiny"))
+            throw new IllegalArgumentException("--model must be vit-fashion or vit-fashion-tiny (the peer builds the same backbone), got '" + model + "'");
         SslConfig c = new SslConfig();
+        c.model = model;
+        c.vit = SslConfig.resolveModel(model);
         c.applySmallModelRecipe(true);   // what ./dino4j pretrain runs for vit-fashion (its loader threads share the cores)
         c.batch = batch;
         c.steps = steps + 2;
@@ -58,10 +63,11 @@ final class SslStepBench implements java.util.concurrent.Callable<Integer> {
         System.out.printf("dino4j: batch %d, %d threads: median %.3f s, best %.3f s -> %.2f images/s%n", batch, threads, t[steps / 2], t[0], ours);
         Double peerRate = python.equals("none") ? null : VitBench.runPeer(python, "torch_ssl_step.py",
                 java.util.List.of(Integer.toString(batch), Integer.toString(c.globalSize), Integer.toString(c.localSize),
-                        Integer.toString(c.nLocal), Integer.toString(steps), Integer.toString(threads), peer));
+                        Integer.toString(c.nLocal), Integer.toString(steps), Integer.toString(threads), peer,
+                        c.vit.embedDim() + "," + c.vit.depth()));
         if (peerRate != null)
-            System.out.printf("ssl step vit-fashion batch %d: ours (%s) %.2f images/s, pytorch (%s) %.2f images/s, ratio %.2f%n",
-                    batch, matmul.toLowerCase(java.util.Locale.ROOT), ours, peer, peerRate, ours / peerRate);
+            System.out.printf("ssl step %s batch %d: ours (%s) %.2f images/s, pytorch (%s) %.2f images/s, ratio %.2f%n",
+                    model, batch, matmul.toLowerCase(java.util.Locale.ROOT), ours, peer, peerRate, ours / peerRate);
         return 0;
     }
 }
