@@ -182,13 +182,7 @@ final class CpuBackend implements Backend {
         int o = t.offset();
         for (int i = 0; i < batch; i++) {
             offs[i] = o;
-            for (int ax = r - 1; ax >= 0; ax--) {
-                idx[ax]++;
-                o += bst[ax];
-                if (idx[ax] < bshape[ax]) break;
-                o -= bst[ax] * bshape[ax];
-                idx[ax] = 0;
-            }
+            o = StridedCopy.advance(idx, bshape, bst, r - 1, o);
         }
         return offs;
     }

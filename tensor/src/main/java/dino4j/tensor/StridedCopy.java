@@ -67,14 +67,22 @@ final class StridedCopy {
 
     /** Advances the odometer over the outer axes by one row; returns the new source offset. */
     private static int step(int[] idx, int[] shape, int[] st, int so) {
-        for (int ax = shape.length - 2; ax >= 0; ax--) {
+        return advance(idx, shape, st, shape.length - 2, so);
+    }
+
+    /**
+     * One step of a mixed-radix odometer over axes [0, lastAxis] of {@code shape} (the last one fastest): increments
+     * {@code idx} and returns {@code offset} moved by the matching {@code strides}.
+     */
+    static int advance(int[] idx, int[] shape, int[] strides, int lastAxis, int offset) {
+        for (int ax = lastAxis; ax >= 0; ax--) {
             idx[ax]++;
-            so += st[ax];
+            offset += strides[ax];
             if (idx[ax] < shape[ax]) break;
-            so -= st[ax] * shape[ax];
+            offset -= strides[ax] * shape[ax];
             idx[ax] = 0;
         }
-        return so;
+        return offset;
     }
 
     private static Object array(Storage s) {
