@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles kernels/src/main/c/*.c (CPU kernels the Vector API cannot express: AMX tiles) into
+# Compiles kernels/src/main/c/*.c (CPU kernels the Vector API cannot express: AMX tiles, AVX512-BF16 dot products) into
 # target/classes/dino4j/cpu/linux-x86_64/libdino4j_cpu.so, loaded at run time through the FFM API.
 # Without gcc (or on another architecture) the build goes on without it: the Vector-API kernels are used.
 # Called by Maven (process-resources); runs only when a source changed. CC=/path/to/gcc overrides the search.
@@ -13,7 +13,7 @@ if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
   echo "[dino4j] not Linux x86-64: building WITHOUT the native CPU kernels (Vector-API kernels only)"; rm -rf "$out"; exit 0
 fi
 if [ -z "$cc" ]; then
-  echo "[dino4j] gcc not found: building WITHOUT the native CPU kernels (AMX BF16 GEMM disabled in this build)"; rm -rf "$out"; exit 0
+  echo "[dino4j] gcc not found: building WITHOUT the native CPU kernels (bf16 GEMM disabled in this build)"; rm -rf "$out"; exit 0
 fi
 shopt -s nullglob; cs=("$src"/*.c); shopt -u nullglob
 [ ${#cs[@]} = 0 ] && exit 0

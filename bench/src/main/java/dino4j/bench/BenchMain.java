@@ -55,7 +55,7 @@ public final class BenchMain implements Callable<Integer> {
         int reps = 7;
         @Option(names = "--transA") boolean transA;
         @Option(names = "--transB") boolean transB;
-        @Option(names = "--matmul", paramLabel = "P", description = "ours in fp32 (Vector API) or bf16 (AMX tiles, fp32 sums; OpenBLAS stays fp32 sgemm) (default: ${DEFAULT-VALUE})")
+        @Option(names = "--matmul", paramLabel = "P", description = "ours in fp32 (Vector API) or bf16 (AMX tiles or AVX512-BF16, fp32 sums; OpenBLAS stays fp32 sgemm) (default: ${DEFAULT-VALUE})")
         String matmul = "fp32";
 
         private GemmKernels.Precision precision;
@@ -63,8 +63,8 @@ public final class BenchMain implements Callable<Integer> {
 
         @Override public Integer call() {
             precision = GemmKernels.setMatmulPrecision(GemmKernels.parsePrecision("--matmul", matmul));
-            ourType = precision == GemmKernels.Precision.BF16 ? "ours-bf16-amx/openblas-f32" : "f32";
-            if (!matmul.equalsIgnoreCase(precision.name())) System.out.println("matmul: " + dino4j.kernels.GemmAmx.status() + "; ours runs fp32");
+            ourType = precision == GemmKernels.Precision.BF16 ? "ours-bf16-" + dino4j.kernels.GemmBf16.kernel().name().toLowerCase(java.util.Locale.ROOT) + "/openblas-f32" : "f32";
+            if (!matmul.equalsIgnoreCase(precision.name())) System.out.println("matmul: " + dino4j.kernels.GemmBf16.status() + "; ours runs fp32");
             Optional<OpenBlas> blas = OpenBlas.load();
             System.out.printf("cpu: %s, %d cores; jdk %s; species %s (%d lanes); micro-tile %dx%d%n",
                     cpuModel(), Runtime.getRuntime().availableProcessors(), Runtime.version(), Simd.F, Simd.LANES,

@@ -4,7 +4,7 @@ import dino4j.dino.data.DatasetPaths;
 import dino4j.dino.data.ImageDataset;
 import dino4j.dino.ssl.SslConfig;
 import dino4j.dino.ssl.SslTrainer;
-import dino4j.kernels.GemmAmx;
+import dino4j.kernels.GemmBf16;
 import dino4j.kernels.GemmKernels;
 import dino4j.kernels.Parallel;
 import picocli.CommandLine.Command;
@@ -36,7 +36,7 @@ final class SslStepBench implements java.util.concurrent.Callable<Integer> {
         String peer = (peerMatmul != null ? peerMatmul : matmul).toLowerCase(java.util.Locale.ROOT);
         GemmKernels.parsePrecision("--peer-matmul", peer);
         var precision = GemmKernels.setMatmulPrecision(GemmKernels.parsePrecision("--matmul", matmul));
-        System.out.printf("dino4j: matmul %s (%s)%n", precision.name().toLowerCase(), GemmAmx.status());
+        System.out.printf("dino4j: matmul %s (%s)%n", precision.name().toLowerCase(), GemmBf16.status());
         if (!model.equals("vit-fashion") && !model.equals("vit-fashion-tiny"))
             throw new IllegalArgumentException("--model must be vit-fashion or vit-fashion-tiny (the peer builds the same backbone), got '" + model + "'");
         SslConfig c = new SslConfig();

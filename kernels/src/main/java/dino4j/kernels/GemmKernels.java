@@ -62,7 +62,7 @@ public final class GemmKernels {
     /** Packed tiles run {@link #microPacked} (constant strides); false: the general {@link #micro}. For comparisons. */
     static boolean PACKED_MICRO = !"false".equals(System.getProperty("dino4j.gemm.packedMicro"));
 
-    /** What a float32 GEMM may compute in: FP32 (the Vector-API kernels) or BF16 products on AMX ({@link GemmAmx}). */
+    /** What a float32 GEMM may compute in: FP32 (the Vector-API kernels) or BF16 products on AMX or AVX512-BF16 ({@link GemmBf16}). */
     public enum Precision { FP32, BF16 }
 
     private static volatile Precision precision = parsePrecision("-Ddino4j.cpu.matmul", System.getProperty("dino4j.cpu.matmul", "fp32"));
@@ -76,16 +76,16 @@ public final class GemmKernels {
         }
     }
 
-    /** The requested precision; BF16 runs on AMX only where {@link GemmAmx#available()}, else FP32. */
+    /** The requested precision; BF16 runs on AMX or AVX512-BF16 only where {@link GemmBf16#available()}, else FP32. */
     public static Precision matmulPrecision() { return precision; }
 
     /**
-     * Sets the precision of large products ({@link GemmAmx#MIN_FMAS} multiply-adds or more; smaller ones and the
+     * Sets the precision of large products ({@link GemmBf16#MIN_FMAS} multiply-adds or more; smaller ones and the
      * float64 reference always run in full precision). Returns the precision products will actually use.
      */
     public static Precision setMatmulPrecision(Precision p) {
         precision = java.util.Objects.requireNonNull(p, "precision");
-        return p == Precision.BF16 && !GemmAmx.available() ? Precision.FP32 : p;
+        return p == Precision.BF16 && !GemmBf16.available() ? Precision.FP32 : p;
     }
 
     private static int roundUp(int x, int m) { return Math.max(m, (x + m - 1) / m * m); }
@@ -135,8 +135,8 @@ public final class GemmKernels {
             beta = 1f;
         }
         long fmas = (long) m * n * k;
-        if (precision == Precision.BF16 && fmas >= GemmAmx.MIN_FMAS && GemmAmx.available()) {
-            GemmAmx.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, bias, biasOff);
+        if (precision == Precision.BF16 && fmas >= GemmBf16.MIN_FMAS && GemmBf16.available()) {
+            GemmBf16.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, bias, biasOff);
             return;
         }
         int threads = Parallel.threads();

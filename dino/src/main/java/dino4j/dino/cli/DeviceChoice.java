@@ -1,6 +1,6 @@
 package dino4j.dino.cli;
 
-import dino4j.kernels.GemmAmx;
+import dino4j.kernels.GemmBf16;
 import dino4j.kernels.GemmCuda;
 import dino4j.kernels.GemmKernels;
 import dino4j.runtime.Cuda;
@@ -42,8 +42,8 @@ final class DeviceChoice {
 
     /**
      * The {@code --matmul auto|fp32|tf32|bf16} option: what large float32 products compute in on device d.
-     * auto keeps each device's default (CPU: fp32; CUDA: tf32). CPU bf16 runs on AMX tiles where the CPU has
-     * them and falls back to fp32 with a line saying why; tf32 exists only on the GPU.
+     * auto keeps each device's default (CPU: fp32; CUDA: tf32). CPU bf16 runs on AMX tiles or AVX512-BF16 where the
+     * CPU has them and falls back to fp32 with a line saying why; tf32 exists only on the GPU.
      */
     static String matmul(String option, Device d) {
         String p = checkMatmul(option);
@@ -55,7 +55,7 @@ final class DeviceChoice {
         } else {
             if (p.equals("tf32")) throw new IllegalArgumentException("--matmul tf32 exists on the GPU only; on the CPU use fp32 or bf16");
             var got = GemmKernels.setMatmulPrecision(p.equals("bf16") ? GemmKernels.Precision.BF16 : GemmKernels.Precision.FP32);
-            line = "matmul: " + got.name().toLowerCase(java.util.Locale.ROOT) + (p.equals("bf16") ? " (" + GemmAmx.status() + ")" : " (CPU)");
+            line = "matmul: " + got.name().toLowerCase(java.util.Locale.ROOT) + (p.equals("bf16") ? " (" + GemmBf16.status() + ")" : " (CPU)");
         }
         System.out.println(line);
         return line;

@@ -15,7 +15,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code dino4j embed}: forward_features of image files into a safetensors file. */
-@Command(name = "embed", description = "Embed images with a DINOv3 backbone (ViT or ConvNeXt): writes x_norm_clstoken [B,D], x_storage_tokens [B,R,D], x_norm_patchtokens [B,h*w,D] (and x_prenorm with --prenorm) to a safetensors file, file names in its metadata. Images of different sizes (--resize none) go to separate groups whose keys are prefixed 'HxW/'.")
+@Command(name = "embed", mixinStandardHelpOptions = true, description = "Embed images with a DINOv3 backbone (ViT or ConvNeXt): writes x_norm_clstoken [B,D], x_storage_tokens [B,R,D], x_norm_patchtokens [B,h*w,D] (and x_prenorm with --prenorm) to a safetensors file, file names in its metadata. Images of different sizes (--resize none) go to separate groups whose keys are prefixed 'HxW/'.")
 final class EmbedCommand implements Callable<Integer> {
     @Option(names = "--weights", required = true, description = "checkpoint: official .pth, .safetensors or a Hugging Face folder")
     Path weights;

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code ./dino4j fashion}: supervised Fashion-MNIST training on dino4j's own engine. */
-@Command(name = "fashion", description = "Train a GELU MLP on Fashion-MNIST end to end on dino4j's tensors, autograd and kernels.")
+@Command(name = "fashion", mixinStandardHelpOptions = true, description = "Train a GELU MLP on Fashion-MNIST end to end on dino4j's tensors, autograd and kernels.")
 final class FashionCommand implements Callable<Integer> {
     @Option(names = "--data", description = "folder with the four IDX .gz files (default: ${DEFAULT-VALUE})")
     Path data = FashionMnistMlp.DEFAULT_DIR;

@@ -19,7 +19,7 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 
 /** {@code dino4j heads}: whether a pretrain run's teacher heads give the student a signal (see {@link HeadProbe}). */
-@Command(name = "heads", description = {"Health of a pretrain run's DINO and iBOT heads: feature diversity and the entropy of the",
+@Command(name = "heads", mixinStandardHelpOptions = true, description = {"Health of a pretrain run's DINO and iBOT heads: feature diversity and the entropy of the",
         "teacher's Sinkhorn-Knopp targets on a batch of images (uniform targets = the head gives no signal; the DINO",
         "loss then stays at ln K). Reads a pretrain checkpoint, or a new model's initialisation with --init."})
 final class HeadsCommand implements Callable<Integer> {

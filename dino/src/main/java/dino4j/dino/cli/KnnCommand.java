@@ -15,7 +15,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code dino4j knn}: the k-NN accuracy of a checkpoint's features on labelled data (DINO protocol, spec §6.1). */
-@Command(name = "knn", description = {"k-NN classification accuracy of a backbone's features on labelled data (weighted",
+@Command(name = "knn", mixinStandardHelpOptions = true, description = {"k-NN classification accuracy of a backbone's features on labelled data (weighted",
         "k-NN, cosine similarity, DINO protocol). The weights may be an official or Hugging Face checkpoint, an",
         "exported backbone or a pretrain checkpoint (its teacher is evaluated)."})
 final class KnnCommand implements Callable<Integer> {

@@ -17,7 +17,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code dino4j pca}: the §7 PCA picture of an image's dense features, optionally with a query-patch similarity map. */
-@Command(name = "pca", description = "PCA map of dense DINOv3 features (3 whitened components, RGB = sigmoid(2*projection)): writes a PNG with the resized image on the left and the map on the right; --query X,Y adds the cosine-similarity map of that patch.")
+@Command(name = "pca", mixinStandardHelpOptions = true, description = "PCA map of dense DINOv3 features (3 whitened components, RGB = sigmoid(2*projection)): writes a PNG with the resized image on the left and the map on the right; --query X,Y adds the cosine-similarity map of that patch.")
 final class PcaCommand implements Callable<Integer> {
     @Option(names = "--weights", required = true, description = "checkpoint: official .pth, .safetensors or a Hugging Face folder")
     Path weights;

@@ -2,6 +2,7 @@ package dino4j.dino.cli;
 
 import com.google.gson.JsonObject;
 import dino4j.dino.data.DatasetPaths;
+import dino4j.dino.data.Progress;
 import dino4j.dino.data.ImageDataset;
 import dino4j.dino.data.MultiCrop;
 import dino4j.dino.eval.KnnFeatures;
@@ -13,8 +14,6 @@ import dino4j.dino.ssl.TrainingCheckpoint;
 import dino4j.tensor.Device;
 import dino4j.tensor.OpTimeline;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -23,7 +22,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code ./dino4j pretrain}: DINOv3 SSL pretraining (DINO + iBOT + KoLeo, Sinkhorn-Knopp, multi-crop, EMA teacher). */
-@Command(name = "pretrain", sortOptions = false,
+@Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"DINOv3 self-supervised pretraining of a ViT on a folder of images (or IDX files).",
                 "With no options: a small ViT on the bundled Fashion-MNIST subset for a few minutes, with the",
                 "k-NN accuracy of the teacher's CLS features before and after."})
@@ -128,9 +127,9 @@ final class PretrainCommand implements Callable<Integer> {
             long evalEveryS = evalEvery != null && evalEvery > 0 ? evalEvery : Long.MAX_VALUE;
             long t0 = System.nanoTime(), startStep = t.step();
             double waitSum = 0, timeSum = 0;
-            try (ProgressBar pb = new ProgressBarBuilder().setTaskName("pretrain").setInitialMax(cfg.steps)
-                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).showSpeed().setUnit(" steps", 1).build()) {
-                pb.stepTo(t.step());
+            // startsFrom: a resumed run's speed and ETA count only the steps this process ran
+            try (ProgressBar pb = Progress.bar("pretrain", cfg.steps, 500).showSpeed().setUnit(" steps", 1)
+                    .startsFrom(t.step(), java.time.Duration.ZERO).build()) {
                 while (t.step() < cfg.steps) {
                     SslTrainer.StepMetrics m = t.trainStep();
                     if (OpTimeline.ON && t.step() == startStep + 2) OpTimeline.reset();   // profile the steady state, not JIT warm-up
@@ -138,7 +137,7 @@ final class PretrainCommand implements Callable<Integer> {
                     timeSum += m.seconds();
                     pb.stepTo(t.step());
                     // "targets H": entropy of the teacher's DINO / iBOT targets; at ln K the head gives no signal
-                    pb.setExtraMessage(String.format("loss %.3f dino g/l %.3f/%.3f ibot %.3f koleo %.3f targets H %.2f/%.2f of %.2f lr %.2e %.1f img/s wait %.0f%%",
+                    pb.setExtraMessage(String.format(" loss %.3f dino g/l %.3f/%.3f ibot %.3f koleo %.3f targets H %.2f/%.2f of %.2f lr %.2e %.1f img/s wait %.0f%%",
                             m.loss(), m.dinoGlobal(), m.dinoLocal(), m.ibot(), m.koleo(), m.dinoTargetEntropy(), m.ibotTargetEntropy(),
                             Math.log(cfg.dinoPrototypes), m.lr(), m.images() / m.seconds(), 100 * waitSum / timeSum));
                     t.logMetrics(SslTrainer.toJson(m, t.imagesSeen(), t.minutesElapsed()));

@@ -4,6 +4,7 @@ import dino4j.autograd.F;
 import dino4j.autograd.Grad;
 import dino4j.autograd.Var;
 import dino4j.dino.data.Idx;
+import dino4j.dino.data.Progress;
 import dino4j.nn.Linear;
 import dino4j.nn.Module;
 import dino4j.nn.optim.AdamW;
@@ -11,8 +12,6 @@ import dino4j.nn.optim.ParamGroups;
 import dino4j.nn.optim.Schedules;
 import dino4j.tensor.Tensor;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -71,8 +70,7 @@ public final class FashionMnistMlp {
         double loss = Double.NaN;
         int[] order = new int[train.n()];
         for (int i = 0; i < order.length; i++) order[i] = i;
-        try (ProgressBar pb = o.progress() ? new ProgressBarBuilder().setTaskName("fashion").setInitialMax(total)
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).build() : null) {
+        try (ProgressBar pb = o.progress() ? Progress.bar("fashion", total, 250).build() : null) {
             int step = 0;
             for (int epoch = 0; epoch < o.epochs(); epoch++) {
                 shuffle(order, rng);

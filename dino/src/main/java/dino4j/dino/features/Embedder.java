@@ -5,6 +5,7 @@ import dino4j.autograd.Grad;
 import dino4j.autograd.Var;
 import dino4j.dino.data.Image;
 import dino4j.dino.data.ImageFolderDataset;
+import dino4j.dino.data.Progress;
 import dino4j.dino.model.Backbone;
 import dino4j.dino.model.Features;
 import dino4j.tensor.DType;
@@ -12,8 +13,6 @@ import dino4j.tensor.StepArena;
 import dino4j.tensor.Tensor;
 import dino4j.tensor.io.Safetensors;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -136,8 +135,7 @@ public final class Embedder {
     public Result embed(List<Path> files) throws IOException {
         long t0 = System.nanoTime();
         Map<String, Acc> groups = new LinkedHashMap<>();
-        try (ProgressBar pb = options.progress() ? new ProgressBarBuilder().setTaskName("embed").setInitialMax(files.size())
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).setUnit(" img", 1).build() : null) {
+        try (ProgressBar pb = options.progress() ? Progress.bar("embed", files.size(), 250).setUnit(" img", 1).build() : null) {
             for (Path f : files) {
                 Image img = load(f);
                 Acc a = groups.computeIfAbsent(img.h() + "x" + img.w(), k -> new Acc(img.h(), img.w()));

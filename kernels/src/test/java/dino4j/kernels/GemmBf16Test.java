@@ -10,12 +10,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The AMX BF16 GEMM against the scalar references: exact to float32 accumulation on bf16-rounded inputs
- * (catches any packing or transposition slip), and against float64 on the original inputs at most twice the
- * error of a naive bf16 version (inputs rounded to bf16, float32 sums). Skipped where AMX is unavailable.
+ * Each BF16 GEMM kernel this CPU runs (AMX tiles, AVX512-BF16) against the scalar references: exact to float32
+ * accumulation on bf16-rounded inputs (catches any packing or transposition slip), and against float64 on the
+ * original inputs at most twice the error of a naive bf16 version (inputs rounded to bf16, float32 sums).
+ * Skipped where neither runs.
  */
-class GemmAmxTest {
-    @BeforeEach void needAmx() { assumeTrue(GemmAmx.available(), GemmAmx.status()); }
+class GemmBf16Test {
+    @BeforeEach void needBf16() { assumeTrue(GemmBf16.available(), GemmBf16.status()); }
 
     static float bf16(float x) {
         int u = Float.floatToRawIntBits(x);
@@ -26,6 +27,11 @@ class GemmAmxTest {
     private record Errors(double vsRounded, double vsExact, double naiveVsExact) {}
 
     private static Errors check(SplittableRandom rnd, boolean tA, boolean tB, int m, int n, int k,
+                                float alpha, float beta, boolean bias, int pad, boolean viaGemmKernels) {
+        return check(GemmBf16.kernel(), rnd, tA, tB, m, n, k, alpha, beta, bias, pad, viaGemmKernels);
+    }
+
+    private static Errors check(GemmBf16.Kernel kernel, SplittableRandom rnd, boolean tA, boolean tB, int m, int n, int k,
                                 float alpha, float beta, boolean bias, int pad, boolean viaGemmKernels) {
         int aRows = tA ? k : m, aCols = tA ? m : k, bRows = tB ? n : k, bCols = tB ? k : n;
         int lda = aCols + pad, ldb = bCols + pad, ldc = n + pad, aOff = 2 * pad + 1, bOff = pad + 3, cOff = pad + 2;
@@ -39,7 +45,7 @@ class GemmAmxTest {
         if (viaGemmKernels) {
             GemmKernels.sgemmBias(tA, tB, m, n, k, a, aOff, lda, b, bOff, ldb, bs, 2, c, cOff, ldc);
         } else {
-            GemmAmx.sgemm(tA, tB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, bias ? bs : null, 2);
+            GemmBf16.sgemm(kernel, tA, tB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, bias ? bs : null, 2);
         }
         double eR = 0, eX = 0, eN = 0, den = 0;
         for (int i = 0; i < m; i++) {
@@ -70,17 +76,28 @@ class GemmAmxTest {
         return new Errors(Math.sqrt(eR / den), Math.sqrt(eX / den), Math.sqrt(eN / den));
     }
 
-    @Test void everyTranspositionAndRaggedShape() {
+    @Test void everyKernelEveryTranspositionAndRaggedShape() {
+        int ran = 0;
+        for (GemmBf16.Kernel kernel : GemmBf16.Kernel.values()) {
+            if (!GemmBf16.runs(kernel)) continue;
+            everyTranspositionAndRaggedShape(kernel);
+            ran++;
+        }
+        assertTrue(ran > 0);
+    }
+
+    private static void everyTranspositionAndRaggedShape(GemmBf16.Kernel kernel) {
         var rnd = new SplittableRandom(7);
-        int[][] shapes = {{37, 45, 71}, {1, 1, 1}, {100, 33, 3}, {64, 96, 800}, {5, 700, 300}, {300, 200, 1700}};
+        // K 1700 spans three K chunks of 768 (AVX512-BF16 adds chunks after the first into C); 9×700×800 two column chunks on one thread
+        int[][] shapes = {{37, 45, 71}, {1, 1, 1}, {100, 33, 3}, {64, 96, 800}, {5, 700, 300}, {300, 200, 1700}, {9, 700, 800}};
         for (boolean tA : new boolean[]{false, true}) {
             for (boolean tB : new boolean[]{false, true}) {
                 for (int[] s : shapes) {
                     // alpha 1 with beta 0 (+ bias) or 1 takes the direct tile-store path on full 32×32 blocks
                     for (float[] ab : new float[][]{{0.75f, 0f, 0}, {0.75f, 1.5f, 1}, {1f, 0f, 1}, {1f, 0f, 0}, {1f, 1f, 0}, {1f, 1f, 1}}) {
                         float beta = ab[1];
-                        Errors e = check(rnd, tA, tB, s[0], s[1], s[2], ab[0], beta, ab[2] != 0, s[0] % 3, false);
-                        String what = "tA=" + tA + " tB=" + tB + " " + s[0] + "x" + s[1] + "x" + s[2] + " beta=" + beta + ": " + e;
+                        Errors e = check(kernel, rnd, tA, tB, s[0], s[1], s[2], ab[0], beta, ab[2] != 0, s[0] % 3, false);
+                        String what = kernel + " tA=" + tA + " tB=" + tB + " " + s[0] + "x" + s[1] + "x" + s[2] + " beta=" + beta + ": " + e;
                         assertTrue(e.vsRounded() < 1e-5, what);
                         assertTrue(e.vsExact() <= 2 * e.naiveVsExact() + 1e-7, what);
                     }
@@ -107,9 +124,9 @@ class GemmAmxTest {
     @Test void extentsAreCheckedBeforeTheNativeCall() {
         float[] a = new float[10 * 10], b = new float[10 * 10], c = new float[10 * 10];
         var ex = assertThrows(IndexOutOfBoundsException.class,
-                () -> GemmAmx.sgemm(false, false, 10, 10, 10, 1f, a, 1, 10, b, 0, 10, 0f, c, 0, 10, null, 0));
+                () -> GemmBf16.sgemm(false, false, 10, 10, 10, 1f, a, 1, 10, b, 0, 10, 0f, c, 0, 10, null, 0));
         assertTrue(ex.getMessage().startsWith("A:"), ex.getMessage());
         assertThrows(IllegalArgumentException.class,
-                () -> GemmAmx.sgemm(false, false, 10, 10, 10, 1f, a, 0, 10, b, 0, 10, 0f, c, 0, 9, null, 0));
+                () -> GemmBf16.sgemm(false, false, 10, 10, 10, 1f, a, 0, 10, b, 0, 10, 0f, c, 0, 9, null, 0));
     }
 }

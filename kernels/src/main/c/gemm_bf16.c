@@ -1,9 +1,10 @@
-// BF16 GEMM on Intel AMX for float32 operands: C = alpha * op(A) * op(B) + beta * C (+ bias per column),
-// row-major, op(A) M×K, op(B) K×N, the same contract as GemmKernels.sgemm. The inputs are rounded to
-// bfloat16 (round to nearest even) while they are packed; products accumulate in float32 in the tiles.
-// This is PyTorch's set_float32_matmul_precision("medium") on a CPU with AMX: the Java Vector API cannot
-// issue tile instructions, so this one family is C, called through the FFM API (GemmAmx.java); the
-// Vector-API GemmKernels stays the float32 path and the fallback where AMX is missing.
+// BF16 GEMM for float32 operands: C = alpha * op(A) * op(B) + beta * C (+ bias per column), on Intel AMX tiles
+// or, on CPUs without AMX, on AVX512-BF16 dot products (second half of this file). Row-major, op(A) M×K,
+// op(B) K×N, the same contract as GemmKernels.sgemm. The inputs are rounded to bfloat16 (round to nearest
+// even) while they are packed; products accumulate in float32. This is PyTorch's
+// set_float32_matmul_precision("medium") on the CPU: the Java Vector API cannot issue tile or bf16
+// dot-product instructions, so this one family is C, called through the FFM API (GemmBf16.java); the
+// Vector-API GemmKernels stays the float32 path and the fallback where neither instruction set exists.
 //
 // Tiles: every tile is 16 rows × 64 bytes. The M-side operand tile holds 16 rows of op(A), 32 bf16 of K
 // each; the N-side tile is in AMX's pair-interleaved ("VNNI") form: row q holds (B[2q][j], B[2q+1][j]) for
@@ -214,5 +215,87 @@ int dino4j_gemm_amx(int transA, int transB, int m, int n, int k, float alpha,
         }
     }
     _tile_release();
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * The same GEMM on AVX512-BF16 (vdpbf16ps) for CPUs without AMX (AMD Zen 4/5, Intel Cooper Lake). It reads
+ * the operands in the tile layouts that pack() writes: a 32-bit word of an M-side tile row is the pair
+ * (A[i][2q], A[i][2q+1]), broadcast to all 16 lanes; row q of an N-side tile holds the 16 pairs
+ * (B[2q][j], B[2q+1][j]), so one vdpbf16ps adds both products of a K pair to 16 columns at once.
+ * A register block of 8 rows × 32 columns (16 accumulators) walks one K chunk; chunks after the first add
+ * into C, so K of any length keeps its A rows in L1 and its B columns in L2.
+ * --------------------------------------------------------------------------------------------------------- */
+
+/* 1 when the CPU has AVX512-BF16 and AVX512-BW. */
+int dino4j_avx512bf16_init(void) {
+    return __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw") ? 1 : 0;
+}
+
+#define MR 8
+
+/* acc[2r + h] += sum over the K tiles [t0, t1) of row r of the 8-row block × the 16 columns of B tile h. */
+static inline void dp_block(const uint32_t *a, const uint32_t *b0, const uint32_t *b1, int t0, int t1, __m512 acc[2 * MR]) {
+    for (int t = t0; t < t1; t++) {
+        const uint32_t *at = a + (size_t) t * 256, *bt0 = b0 + (size_t) t * 256, *bt1 = b1 + (size_t) t * 256;
+        for (int q = 0; q < 16; q++) {
+            __m512bh vb0 = (__m512bh) _mm512_loadu_si512(bt0 + 16 * q), vb1 = (__m512bh) _mm512_loadu_si512(bt1 + 16 * q);
+#pragma GCC unroll 8
+            for (int r = 0; r < MR; r++) {
+                __m512bh va = (__m512bh) _mm512_set1_epi32((int) at[16 * r + q]);
+                acc[2 * r] = _mm512_dpbf16_ps(acc[2 * r], va, vb0);
+                acc[2 * r + 1] = _mm512_dpbf16_ps(acc[2 * r + 1], va, vb1);
+            }
+        }
+    }
+}
+
+int dino4j_gemm_avx512bf16(int transA, int transB, int m, int n, int k, float alpha,
+                           const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc,
+                           const float *bias) {
+    if (m <= 0 || n <= 0) return 0;
+    int mb = (m + 31) / 32 * 2, nb = (n + 31) / 32 * 2, kt = (k + 31) / 32;
+    if (kt == 0) kt = 1;
+    uint16_t *ap = grow((void **) &tl_ap, &tl_ap_n, (size_t) mb * kt * TILE_BF16 * 2);
+    uint16_t *bp = grow((void **) &tl_bp, &tl_bp_n, (size_t) nb * kt * TILE_BF16 * 2);
+    if (!ap || !bp) return -1;
+    pack(a, lda, transA, 0, m, k, mb, kt, ap);
+    pack(b, ldb, !transB, 1, n, k, nb, kt, bp);
+    int chunks = (kt + KCHUNK - 1) / KCHUNK;
+    int kc = (kt < KCHUNK ? kt : KCHUNK) * 32;
+    int nchunk = B_BYTES / (kc * 2) / 32 * 32;
+    if (nchunk < 32) nchunk = 32;
+    const __m512 va = _mm512_set1_ps(alpha), vbeta = _mm512_set1_ps(beta);
+    for (int ch = 0; ch < chunks; ch++) {
+        int t0 = ch * KCHUNK, t1 = t0 + KCHUNK < kt ? t0 + KCHUNK : kt;
+        for (int j0 = 0; j0 < n; j0 += nchunk) {
+            int j1 = j0 + nchunk < n ? j0 + nchunk : n;
+            for (int i = 0; i < m; i += MR) {
+                const uint32_t *ai = (const uint32_t *) (ap + (size_t) (i / 16) * kt * TILE_BF16) + (i % 16) * 16;
+                int rows = m - i < MR ? m - i : MR;
+                for (int j = j0; j < j1; j += 32) {
+                    const uint32_t *b0 = (const uint32_t *) (bp + (size_t) (j / 16) * kt * TILE_BF16);
+                    const uint32_t *b1 = b0 + (size_t) kt * 256;
+                    __m512 acc[2 * MR];
+                    for (int x = 0; x < 2 * MR; x++) acc[x] = _mm512_setzero_ps();
+                    dp_block(ai, b0, b1, t0, t1, acc);
+                    for (int r = 0; r < rows; r++) {
+                        float *cp = c + (size_t) (i + r) * ldc + j;
+                        for (int h = 0; h < 2; h++) {
+                            __mmask16 msk = lanes(j1 - j - 16 * h);
+                            if (!msk) break;
+                            __m512 v = alpha == 1.0f ? acc[2 * r + h] : _mm512_mul_ps(va, acc[2 * r + h]);
+                            if (ch > 0) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(msk, cp + 16 * h));
+                            else {
+                                if (beta != 0.0f) v = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(msk, cp + 16 * h), v);
+                                if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(msk, bias + j + 16 * h));
+                            }
+                            _mm512_mask_storeu_ps(cp + 16 * h, msk, v);
+                        }
+                    }
+                }
+            }
+        }
+    }
     return 0;
 }
