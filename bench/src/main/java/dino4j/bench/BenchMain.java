@@ -45,10 +45,10 @@ public final class BenchMain implements Callable<Integer> {
     }
 
     @Command(name = "gemm", mixinStandardHelpOptions = true,
-            description = "Square f32 GEMM C = A·B: our kernel vs OpenBLAS cblas_sgemm, same thread count.")
+            description = "f32 GEMM C = op(A)·op(B): our kernel vs OpenBLAS cblas_sgemm, same thread count.")
     static final class Gemm implements Callable<Integer> {
-        @Option(names = "--size", split = ",", description = "matrix sizes N (N×N×N); default 256,512,1024,2048")
-        int[] sizes = {256, 512, 1024, 2048};
+        @Option(names = "--size", split = ",", paramLabel = "N|MxNxK", description = "shapes: N (square) or MxNxK, e.g. 17664x288x96 (a training step's shapes: --profile of pretrain or bench ssl lists them); default 256,512,1024,2048")
+        String[] sizes = {"256", "512", "1024", "2048"};
         @Option(names = "--threads", split = ",", description = "thread counts (ours and OpenBLAS's); default: the pool's")
         int[] threads;
         @Option(names = "--reps", description = "timed repetitions (best reported, median shown); default ${DEFAULT-VALUE}")
@@ -80,29 +80,43 @@ public final class BenchMain implements Callable<Integer> {
                 Parallel.setThreads(t);
                 blas.ifPresent(b -> b.setThreads(t));
                 System.out.println("threads: " + t + (blas.isPresent() ? " (openblas reports " + blas.get().threads() + ")" : ""));
-                for (int n : sizes) runSize(n, blas.orElse(null));
+                for (String sz : sizes) runShape(shape(sz), blas.orElse(null));
             }
             return 0;
         }
 
-        private void runSize(int n, OpenBlas blas) {
-            SplittableRandom rnd = new SplittableRandom(n);
-            float[] a = new float[n * n], b = new float[n * n], c = new float[n * n];
-            for (int i = 0; i < a.length; i++) { a[i] = (float) rnd.nextDouble(-1, 1); b[i] = (float) rnd.nextDouble(-1, 1); }
-            double flop = 2.0 * n * n * n;
+        /** "N" or "MxNxK" as {M, N, K}; errors name the option. */
+        static int[] shape(String s) {
+            String[] p = s.trim().toLowerCase(java.util.Locale.ROOT).split("[x×]");
+            try {
+                int[] v = p.length == 1 ? new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[0]), Integer.parseInt(p[0])}
+                        : p.length == 3 ? new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2])} : null;
+                if (v != null && v[0] > 0 && v[1] > 0 && v[2] > 0) return v;
+            } catch (NumberFormatException ignored) { }
+            throw new IllegalArgumentException("--size must be N or MxNxK with positive integers, got '" + s + "'");
+        }
+
+        private void runShape(int[] mnk, OpenBlas blas) {
+            int m = mnk[0], n = mnk[1], k = mnk[2];
+            int lda = transA ? m : k, ldb = transB ? k : n;
+            SplittableRandom rnd = new SplittableRandom(m * 31L + n * 7L + k);
+            float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
+            for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextDouble(-1, 1);
+            for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextDouble(-1, 1);
+            double flop = 2.0 * m * n * k;
             // Repeat each timed sample so that it lasts at least ~30 ms.
             int inner = (int) Math.max(1, Math.min(1000, 3e9 / flop));
-            Runnable ours = () -> GemmKernels.sgemm(transA, transB, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
+            Runnable ours = () -> GemmKernels.sgemm(transA, transB, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n);
             if (blas == null) {
                 double[] mine = time(ours, null, inner, flop)[0];
-                System.out.printf("gemm %s %d×%d×%d: ours %.1f GFLOP/s (median %.1f), openblas n/a%n", ourType, n, n, n, mine[0], mine[1]);
+                System.out.printf("gemm %s %d×%d×%d: ours %.1f GFLOP/s (median %.1f), openblas n/a%n", ourType, m, n, k, mine[0], mine[1]);
                 return;
             }
             try (Arena arena = Arena.ofConfined()) {
                 // Off-heap copies for OpenBLAS, made outside the timed region.
                 MemorySegment as = OpenBlas.copy(arena, a), bs = OpenBlas.copy(arena, b);
-                MemorySegment cs = arena.allocate((long) n * n * Float.BYTES, 64);
-                Runnable theirs = () -> blas.sgemm(transA, transB, n, n, n, 1f, as, n, bs, n, 0f, cs, n);
+                MemorySegment cs = arena.allocate((long) m * n * Float.BYTES, 64);
+                Runnable theirs = () -> blas.sgemm(transA, transB, m, n, k, 1f, as, lda, bs, ldb, 0f, cs, n);
                 double[][] g = time(ours, theirs, inner, flop);
                 double[] mine = g[0], ref = g[1];
                 float[] r = cs.toArray(ValueLayout.JAVA_FLOAT);
@@ -114,8 +128,8 @@ public final class BenchMain implements Callable<Integer> {
                 if (!(maxDiff <= maxAbs * (precision == GemmKernels.Precision.BF16 ? 2e-2 : 1e-4))) { // NaN-safe; bf16 inputs: 8-bit mantissas
                     System.out.println("MISMATCH vs openblas: max abs diff " + maxDiff + " (max |C| " + maxAbs + ")");
                 }
-                System.out.printf("gemm %s %d×%d×%d: ours %.1f GFLOP/s, openblas %.1f GFLOP/s, ratio %.2f%n",
-                        ourType, n, n, n, mine[0], ref[0], mine[0] / ref[0]);
+                System.out.printf("gemm %s %d×%d×%d%s: ours %.1f GFLOP/s, openblas %.1f GFLOP/s, ratio %.2f%n",
+                        ourType, m, n, k, (transA ? " tA" : "") + (transB ? " tB" : ""), mine[0], ref[0], mine[0] / ref[0]);
                 System.out.printf("    medians: ours %.1f, openblas %.1f GFLOP/s (ratio %.2f); max rel err vs openblas %.2e (max|dC|/max|C|)%n",
                         mine[1], ref[1], mine[1] / ref[1], maxDiff / maxAbs);
             }
