@@ -62,11 +62,12 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", paramLabel = "S", description = "checkpoint every S steps (default: ${DEFAULT-VALUE})") long checkpointEvery = 50;
     @Option(names = "--workers", description = "data-loading threads (default: ${DEFAULT-VALUE})") int workers = 2;
     @Option(names = "--device", description = "auto (the GPU when CUDA and our kernels are there), cpu or cuda (default: ${DEFAULT-VALUE})") String device = "auto";
-    @Option(names = "--matmul", paramLabel = "P", description = "precision of the large matrix products: auto (CPU fp32, GPU tf32), fp32, tf32 (GPU) or bf16 (CPU: AMX tiles, bf16 inputs with fp32 sums, like PyTorch's bf16 autocast; GPU: tensor cores) (default: ${DEFAULT-VALUE})") String matmul = "auto";
+    @Option(names = "--matmul", paramLabel = "P", description = "precision of the large matrix products: auto (CPU fp32, GPU tf32), fp32, tf32 (GPU) or bf16 (CPU: AMX tiles or AVX512-BF16, bf16 inputs with fp32 sums, like PyTorch's bf16 autocast; GPU: tensor cores) (default: auto; --resume: the run's)") String matmul;
     @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})") long seed = 0;
 
     @Override public Integer call() throws Exception {
-        DeviceChoice.checkMatmul(matmul);
+        if (matmul != null) DeviceChoice.checkMatmul(matmul);
+        if (evalEvery != null && evalEvery < 0) throw new IllegalArgumentException("--eval-every must be 0 (only before and after) or positive, got " + evalEvery);
         Path ck = out.resolve("checkpoints").resolve("last.safetensors");
         SslConfig cfg;
         TrainingCheckpoint.Loaded loaded = null;
@@ -74,6 +75,9 @@ final class PretrainCommand implements Callable<Integer> {
             loaded = TrainingCheckpoint.load(ck);
             cfg = loaded.config();
             if (steps != null) cfg.steps = steps;   // extending a run changes the schedules' length: said below
+            // what only watches or places the run may change on resume; the recipe may not
+            if (evalEvery != null) cfg.evalEvery = evalEvery;
+            if (matmul != null) cfg.matmul = DeviceChoice.checkMatmul(matmul);
         } else {
             if (Files.exists(ck))
                 throw new IllegalArgumentException(out + " already holds a run (" + ck + "); pass --resume to continue it or choose another --out");
@@ -104,7 +108,7 @@ final class PretrainCommand implements Callable<Integer> {
         try (SslTrainer t = new SslTrainer(cfg, train, knn, out)) {
             if (loaded != null) {
                 t.restore(loaded);
-                System.out.printf("resumed %s at step %d of %d (the run's own configuration; options other than --steps are not applied)%n",
+                System.out.printf("resumed %s at step %d of %d (the run's own configuration; of the options only --steps, --eval-every, --eval-images, --eval-data, --knn-features, --matmul and --device apply)%n",
                         ck, t.step(), cfg.steps);
             } else if (fromWeights != null) {
                 t.loadBackboneWeights(fromWeights);
@@ -112,7 +116,7 @@ final class PretrainCommand implements Callable<Integer> {
             }
             Device placed = DeviceChoice.resolve(device);
             t.placeOn(placed);
-            t.logText(DeviceChoice.matmul(matmul, placed));
+            t.logText(DeviceChoice.matmul(cfg.matmul, placed));
             String header = String.format("pretrain %s (%,d params): %d images from %s, batch %d, %d steps, crops %d + %d×%d, out %s",
                     cfg.model, cfg.vit.parameterCount(), train.size(), dataPath, cfg.batch, cfg.steps, cfg.globalSize, cfg.nLocal, cfg.localSize, out);
             if (knn != null) header += "\nk-NN of the teacher's " + (knn.features() == KnnFeatures.CLS ? "CLS" : "features") + " (" + knn.describe() + " from " + evalPath + ")";
@@ -123,8 +127,7 @@ final class PretrainCommand implements Callable<Integer> {
                 before = t.evaluateKnn();
                 report(t, "k-NN before training: " + pct(before), before);
             }
-            if (evalEvery != null && evalEvery < 0) throw new IllegalArgumentException("--eval-every must be 0 (only before and after) or positive, got " + evalEvery);
-            long evalEveryS = evalEvery != null && evalEvery > 0 ? evalEvery : Long.MAX_VALUE;
+            long evalEveryS = cfg.evalEvery > 0 ? cfg.evalEvery : Long.MAX_VALUE;
             long t0 = System.nanoTime(), startStep = t.step();
             double waitSum = 0, timeSum = 0;
             // startsFrom: a resumed run's speed and ETA count only the steps this process ran
@@ -226,6 +229,8 @@ final class PretrainCommand implements Callable<Integer> {
         c.seed = seed;
         c.workers = workers;
         c.checkpointEvery = checkpointEvery;
+        c.evalEvery = evalEvery != null ? evalEvery : 0;
+        c.matmul = matmul != null ? DeviceChoice.checkMatmul(matmul) : "auto";
         if (small) c.applySmallModelRecipe(blurP == null);
         if (!small) {
             c.dinoHidden = c.ibotHidden = 2048;

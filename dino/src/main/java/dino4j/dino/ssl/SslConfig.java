@@ -46,7 +46,11 @@ public final class SslConfig {
     public String evalData;
     public long seed = 0;
     public int workers = 2;
-    public long evalEvery = 100, checkpointEvery = 50, logEvery = 1;
+    /** k-NN evaluation every this many steps; 0: only before and after. */
+    public long evalEvery = 0;
+    public long checkpointEvery = 50, logEvery = 1;
+    /** --matmul as given (auto, fp32, tf32, bf16), so --resume continues in the same precision. */
+    public String matmul = "auto";
     public int knnK = 20;
     public double knnTemperature = 0.07;
     public int evalTrainImages = 8000, evalTestImages = 2000;
@@ -106,7 +110,8 @@ public final class SslConfig {
         require(freezeLastLayerFraction >= 0 && freezeLastLayerFraction <= 1, "--freeze-last-layer must be a fraction in [0, 1], got " + freezeLastLayerFraction);
         require(koleoWeight >= 0, "--koleo must be >= 0, got " + koleoWeight);
         dino4j.dino.eval.KnnFeatures.parse("--knn-features", knnFeatures);
-        require(checkpointEvery >= 1 && evalEvery >= 1 && logEvery >= 1, "--checkpoint-every / --eval-every must be positive");
+        require(checkpointEvery >= 1 && logEvery >= 1, "--checkpoint-every must be positive");
+        require(evalEvery >= 0, "--eval-every must be 0 (only before and after) or positive, got " + evalEvery);
     }
 
     private static void require(boolean ok, String msg) {

@@ -35,14 +35,18 @@ class PretrainCommandTest {
         writeIdx(data, "train", 48, r);
         writeIdx(data, "t10k", 20, r);
         String[] common = {"--out", out.toString(), "--batch", "8", "--local-crops", "2", "--workers", "0"};
-        assertEquals(0, run(concat(common, "--data", data.toString(), "--steps", "2")));
+        assertEquals(0, run(concat(common, "--data", data.toString(), "--steps", "2", "--eval-every", "1", "--matmul", "fp32")));
         Path ck = out.resolve("checkpoints/last.safetensors");
         assertEquals(2, TrainingCheckpoint.load(ck).step());
+        // what watches the run and its precision are the run's: --resume keeps them unless given again
+        assertEquals(1, TrainingCheckpoint.load(ck).config().evalEvery);
+        assertEquals("fp32", TrainingCheckpoint.load(ck).config().matmul);
         var c0 = TrainingCheckpoint.load(ck).config();   // vit-fashion's 32-pixel crops: no blur unless --blur-p says so
         assertArrayEquals(new double[]{0, 0, 0}, new double[]{c0.blurGlobal1P, c0.blurGlobal2P, c0.blurLocalP});
         assertTrue(Files.exists(out.resolve("exported/backbone.safetensors")));
         String metrics = Files.readString(out.resolve("metrics.jsonl"));
         assertTrue(metrics.contains("\"knn_top1\"") && metrics.contains("\"dino_global\""), metrics);
+        assertEquals(3, metrics.split("\"knn_top1\"", -1).length - 1, "before, at step 1 (--eval-every 1) and after: " + metrics);
         assertTrue(Files.readString(out.resolve("train.log")).contains("k-NN after training"));
 
         // the same folder again without --resume is refused, naming what to do
@@ -50,6 +54,8 @@ class PretrainCommandTest {
         // --resume without --data: the run remembers its data; --steps extends it
         assertEquals(0, run(concat(common, "--resume", "--steps", "3")));
         assertEquals(3, TrainingCheckpoint.load(ck).step());
+        assertEquals(1, TrainingCheckpoint.load(ck).config().evalEvery);
+        assertEquals("fp32", TrainingCheckpoint.load(ck).config().matmul);
         assertEquals(data.toAbsolutePath().toString(), TrainingCheckpoint.load(ck).config().data);
 
         // `knn` evaluates the run's teacher (training checkpoint) and its exported backbone alike
