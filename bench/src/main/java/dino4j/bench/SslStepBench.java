@@ -27,7 +27,7 @@ final class SslStepBench implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--model", paramLabel = "NAME", description = "vit-fashion or vit-fashion-tiny (96 wide, 4 deep) (default: ${DEFAULT-VALUE})") String model = "vit-fashion";
     @Option(names = "--batch", description = "images per step (default: ${DEFAULT-VALUE})") int batch = 128;
     @Option(names = "--steps", description = "timed steps after 2 warm-up steps (default: ${DEFAULT-VALUE})") int steps = 6;
-    @Option(names = "--matmul", paramLabel = "P", description = "fp32, or bf16: our large products on AMX tiles (bf16 inputs, fp32 sums), the peer under torch.autocast(bfloat16) (default: ${DEFAULT-VALUE})") String matmul = "fp32";
+    @Option(names = "--matmul", paramLabel = "P", description = "fp32, or bf16: our large products on AMX tiles or AVX512-BF16 (bf16 inputs, fp32 sums), the peer under torch.autocast(bfloat16) (default: ${DEFAULT-VALUE})") String matmul = "fp32";
     @Option(names = "--peer-matmul", paramLabel = "P", description = "the peer's precision when it should differ from --matmul: fp32 or bf16 (default: as --matmul)") String peerMatmul;
     @Option(names = "--python", description = "python with torch for the peer (default: ${DEFAULT-VALUE}; 'none' to skip)") String python = "/usr/bin/python3";
 
