@@ -56,8 +56,9 @@ static inline __mmask16 lanes(int count) { return count >= 16 ? (__mmask16) 0xFF
 
 /* 32 floats (two masked loads of 16) -> 32 bf16 in order. */
 static inline __m512i cvt32(const float *p, int count) {
-    __m512 lo = _mm512_maskz_loadu_ps(lanes(count), p);
-    __m512 hi = _mm512_maskz_loadu_ps(lanes(count - 16), p + 16);
+    /* full rows take plain loads: masked memory operations are slow on some CPUs (AMD Zen 4/5) */
+    __m512 lo = count >= 16 ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(lanes(count), p);
+    __m512 hi = count >= 32 ? _mm512_loadu_ps(p + 16) : _mm512_maskz_loadu_ps(lanes(count - 16), p + 16);
     return (__m512i) _mm512_cvtne2ps_pbh(hi, lo);
 }
 
@@ -65,8 +66,8 @@ static inline __m512i cvt32(const float *p, int count) {
 static inline __m512i cvt_pairs(const float *r0, const float *r1, __mmask16 m) {
     static const uint16_t ix[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
                                     8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-    __m512 x0 = r0 ? _mm512_maskz_loadu_ps(m, r0) : _mm512_setzero_ps();
-    __m512 x1 = r1 ? _mm512_maskz_loadu_ps(m, r1) : _mm512_setzero_ps();
+    __m512 x0 = !r0 ? _mm512_setzero_ps() : m == 0xFFFF ? _mm512_loadu_ps(r0) : _mm512_maskz_loadu_ps(m, r0);
+    __m512 x1 = !r1 ? _mm512_setzero_ps() : m == 0xFFFF ? _mm512_loadu_ps(r1) : _mm512_maskz_loadu_ps(m, r1);
     __m512i v = (__m512i) _mm512_cvtne2ps_pbh(x1, x0);
     return _mm512_permutexvar_epi16(_mm512_loadu_si512(ix), v);
 }
@@ -224,7 +225,8 @@ int dino4j_gemm_amx(int transA, int transB, int m, int n, int k, float alpha,
  * (A[i][2q], A[i][2q+1]), broadcast to all 16 lanes; row q of an N-side tile holds the 16 pairs
  * (B[2q][j], B[2q+1][j]), so one vdpbf16ps adds both products of a K pair to 16 columns at once.
  * A register block of 8 rows × 32 columns (16 accumulators) walks one K chunk; chunks after the first add
- * into C, so K of any length keeps its A rows in L1 and its B columns in L2.
+ * into C, so K of any length keeps its A rows in L1 and its B columns in L2. Full rows of C are stored
+ * with plain stores: masked stores cost several times more on AMD Zen 4/5 (2× on the whole GEMM here).
  * --------------------------------------------------------------------------------------------------------- */
 
 /* 1 when the CPU has AVX512-BF16 and AVX512-BW. */
@@ -234,15 +236,21 @@ int dino4j_avx512bf16_init(void) {
 
 #define MR 8
 
-/* acc[2r + h] += sum over the K tiles [t0, t1) of row r of the 8-row block × the 16 columns of B tile h. */
-static inline void dp_block(const uint32_t *a, const uint32_t *b0, const uint32_t *b1, int t0, int t1, __m512 acc[2 * MR]) {
+/*
+ * acc[2r + h] += sum over the K tiles [t0, t1) of row r of the 8-row block × the 16 columns of B tile h.
+ * The A pair (row r, pair q) of a tile is word ars*r + aqs*q: row form (16, 1) or, for a K-major A packed
+ * pair-interleaved like B, (1, 16): that needs no transpose while packing. Called with constants, so each
+ * form compiles to its own loop.
+ */
+static inline __attribute__((always_inline)) void dp_block(const uint32_t *a, int ars, int aqs, const uint32_t *b0,
+                                                           const uint32_t *b1, int t0, int t1, __m512 acc[2 * MR]) {
     for (int t = t0; t < t1; t++) {
         const uint32_t *at = a + (size_t) t * 256, *bt0 = b0 + (size_t) t * 256, *bt1 = b1 + (size_t) t * 256;
         for (int q = 0; q < 16; q++) {
             __m512bh vb0 = (__m512bh) _mm512_loadu_si512(bt0 + 16 * q), vb1 = (__m512bh) _mm512_loadu_si512(bt1 + 16 * q);
 #pragma GCC unroll 8
             for (int r = 0; r < MR; r++) {
-                __m512bh va = (__m512bh) _mm512_set1_epi32((int) at[16 * r + q]);
+                __m512bh va = (__m512bh) _mm512_set1_epi32((int) at[ars * r + aqs * q]);
                 acc[2 * r] = _mm512_dpbf16_ps(acc[2 * r], va, vb0);
                 acc[2 * r + 1] = _mm512_dpbf16_ps(acc[2 * r + 1], va, vb1);
             }
@@ -259,7 +267,8 @@ int dino4j_gemm_avx512bf16(int transA, int transB, int m, int n, int k, float al
     uint16_t *ap = grow((void **) &tl_ap, &tl_ap_n, (size_t) mb * kt * TILE_BF16 * 2);
     uint16_t *bp = grow((void **) &tl_bp, &tl_bp_n, (size_t) nb * kt * TILE_BF16 * 2);
     if (!ap || !bp) return -1;
-    pack(a, lda, transA, 0, m, k, mb, kt, ap);
+    int avnni = transA;   /* a K-major A packs like B (no transpose); dp_block reads it with swapped strides */
+    pack(a, lda, transA, avnni, m, k, mb, kt, ap);
     pack(b, ldb, !transB, 1, n, k, nb, kt, bp);
     int chunks = (kt + KCHUNK - 1) / KCHUNK;
     int kc = (kt < KCHUNK ? kt : KCHUNK) * 32;
@@ -271,20 +280,31 @@ int dino4j_gemm_avx512bf16(int transA, int transB, int m, int n, int k, float al
         for (int j0 = 0; j0 < n; j0 += nchunk) {
             int j1 = j0 + nchunk < n ? j0 + nchunk : n;
             for (int i = 0; i < m; i += MR) {
-                const uint32_t *ai = (const uint32_t *) (ap + (size_t) (i / 16) * kt * TILE_BF16) + (i % 16) * 16;
+                const uint32_t *ai = (const uint32_t *) (ap + (size_t) (i / 16) * kt * TILE_BF16) + (i % 16) * (avnni ? 1 : 16);
                 int rows = m - i < MR ? m - i : MR;
                 for (int j = j0; j < j1; j += 32) {
                     const uint32_t *b0 = (const uint32_t *) (bp + (size_t) (j / 16) * kt * TILE_BF16);
                     const uint32_t *b1 = b0 + (size_t) kt * 256;
                     __m512 acc[2 * MR];
                     for (int x = 0; x < 2 * MR; x++) acc[x] = _mm512_setzero_ps();
-                    dp_block(ai, b0, b1, t0, t1, acc);
+                    if (avnni) dp_block(ai, 1, 16, b0, b1, t0, t1, acc);
+                    else dp_block(ai, 16, 1, b0, b1, t0, t1, acc);
                     for (int r = 0; r < rows; r++) {
                         float *cp = c + (size_t) (i + r) * ldc + j;
                         for (int h = 0; h < 2; h++) {
-                            __mmask16 msk = lanes(j1 - j - 16 * h);
-                            if (!msk) break;
+                            int cols = j1 - j - 16 * h;
+                            if (cols <= 0) break;
                             __m512 v = alpha == 1.0f ? acc[2 * r + h] : _mm512_mul_ps(va, acc[2 * r + h]);
+                            if (cols >= 16) {   /* plain loads and stores: masked ones are slow on AMD Zen 4/5 */
+                                if (ch > 0) v = _mm512_add_ps(v, _mm512_loadu_ps(cp + 16 * h));
+                                else {
+                                    if (beta != 0.0f) v = _mm512_fmadd_ps(vbeta, _mm512_loadu_ps(cp + 16 * h), v);
+                                    if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + j + 16 * h));
+                                }
+                                _mm512_storeu_ps(cp + 16 * h, v);
+                                continue;
+                            }
+                            __mmask16 msk = lanes(cols);
                             if (ch > 0) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(msk, cp + 16 * h));
                             else {
                                 if (beta != 0.0f) v = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(msk, cp + 16 * h), v);
