@@ -54,20 +54,28 @@ static void *grow(void **p, size_t *have, size_t bytes) {
 
 static inline __mmask16 lanes(int count) { return count >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (count < 0 ? 0 : count)) - 1); }
 
-/* 32 floats (two masked loads of 16) -> 32 bf16 in order. */
-static inline __m512i cvt32(const float *p, int count) {
-    /* full rows take plain loads: masked memory operations are slow on some CPUs (AMD Zen 4/5) */
-    __m512 lo = count >= 16 ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(lanes(count), p);
-    __m512 hi = count >= 32 ? _mm512_loadu_ps(p + 16) : _mm512_maskz_loadu_ps(lanes(count - 16), p + 16);
-    return (__m512i) _mm512_cvtne2ps_pbh(hi, lo);
+/* The first min(count, 16) floats at p (zeros after), and their store. Full vectors take plain loads and
+ * stores: masked memory operations cost several times more on AMD Zen 4/5 (2× on a whole GEMM there). */
+static inline __m512 load16(const float *p, int count) {
+    return count >= 16 ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(lanes(count), p);
 }
 
-/* Two rows of 16 floats -> 16 interleaved pairs (x0[j], x1[j]) as 32 bf16. */
-static inline __m512i cvt_pairs(const float *r0, const float *r1, __mmask16 m) {
+static inline void store16(float *p, int count, __m512 v) {
+    if (count >= 16) _mm512_storeu_ps(p, v);
+    else _mm512_mask_storeu_ps(p, lanes(count), v);
+}
+
+/* 32 floats (count of them valid) -> 32 bf16 in order. */
+static inline __m512i cvt32(const float *p, int count) {
+    return (__m512i) _mm512_cvtne2ps_pbh(load16(p + 16, count - 16), load16(p, count));
+}
+
+/* Two rows of 16 floats (count of them valid) -> 16 interleaved pairs (x0[j], x1[j]) as 32 bf16. */
+static inline __m512i cvt_pairs(const float *r0, const float *r1, int count) {
     static const uint16_t ix[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
                                     8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-    __m512 x0 = !r0 ? _mm512_setzero_ps() : m == 0xFFFF ? _mm512_loadu_ps(r0) : _mm512_maskz_loadu_ps(m, r0);
-    __m512 x1 = !r1 ? _mm512_setzero_ps() : m == 0xFFFF ? _mm512_loadu_ps(r1) : _mm512_maskz_loadu_ps(m, r1);
+    __m512 x0 = r0 ? load16(r0, count) : _mm512_setzero_ps();
+    __m512 x1 = r1 ? load16(r1, count) : _mm512_setzero_ps();
     __m512i v = (__m512i) _mm512_cvtne2ps_pbh(x1, x0);
     return _mm512_permutexvar_epi16(_mm512_loadu_si512(ix), v);
 }
@@ -103,12 +111,11 @@ static void pack(const float *src, int ld, int kmajor, int vnni, int rows, int k
             } else {
                 /* rows of the stored matrix run along x: interleave K pairs, 16 x at a time */
                 uint32_t *pairs = vnni ? (uint32_t *) dst : tmp;
-                __mmask16 m = lanes(nx);
                 for (int q = 0; q < 16; q++) {
                     int p = p0 + 2 * q;
                     const float *r0 = (p < k && nx > 0) ? src + (size_t) p * ld + x0 : NULL;
                     const float *r1 = (p + 1 < k && nx > 0) ? src + (size_t) (p + 1) * ld + x0 : NULL;
-                    _mm512_storeu_si512(pairs + 16 * q, cvt_pairs(r0, r1, m));
+                    _mm512_storeu_si512(pairs + 16 * q, cvt_pairs(r0, r1, nx));
                 }
                 if (!vnni) transpose_pairs(tmp, dst);    /* row q, column x -> row x, pair q */
             }
@@ -121,13 +128,13 @@ static void epilogue(const float *t, int rows, int cols, float alpha, float beta
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     for (int r = 0; r < rows; r++) {
         for (int h = 0; h < 2; h++) {
-            __mmask16 m = lanes(cols - 16 * h);
-            if (!m) break;
+            int n16 = cols - 16 * h;
+            if (n16 <= 0) break;
             float *cp = c + (size_t) r * ldc + 16 * h;
             __m512 v = _mm512_mul_ps(va, _mm512_loadu_ps(t + 32 * r + 16 * h));
-            if (beta != 0.0f) v = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, cp), v);
-            if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias + 16 * h));
-            _mm512_mask_storeu_ps(cp, m, v);
+            if (beta != 0.0f) v = _mm512_fmadd_ps(vb, load16(cp, n16), v);
+            if (bias) v = _mm512_add_ps(v, load16(bias + 16 * h, n16));
+            store16(cp, n16, v);
         }
     }
 }
@@ -225,8 +232,7 @@ int dino4j_gemm_amx(int transA, int transB, int m, int n, int k, float alpha,
  * (A[i][2q], A[i][2q+1]), broadcast to all 16 lanes; row q of an N-side tile holds the 16 pairs
  * (B[2q][j], B[2q+1][j]), so one vdpbf16ps adds both products of a K pair to 16 columns at once.
  * A register block of 8 rows × 32 columns (16 accumulators) walks one K chunk; chunks after the first add
- * into C, so K of any length keeps its A rows in L1 and its B columns in L2. Full rows of C are stored
- * with plain stores: masked stores cost several times more on AMD Zen 4/5 (2× on the whole GEMM here).
+ * into C, so K of any length keeps its A rows in L1 and its B columns in L2.
  * --------------------------------------------------------------------------------------------------------- */
 
 /* 1 when the CPU has AVX512-BF16 and AVX512-BW. */
@@ -295,22 +301,12 @@ int dino4j_gemm_avx512bf16(int transA, int transB, int m, int n, int k, float al
                             int cols = j1 - j - 16 * h;
                             if (cols <= 0) break;
                             __m512 v = alpha == 1.0f ? acc[2 * r + h] : _mm512_mul_ps(va, acc[2 * r + h]);
-                            if (cols >= 16) {   /* plain loads and stores: masked ones are slow on AMD Zen 4/5 */
-                                if (ch > 0) v = _mm512_add_ps(v, _mm512_loadu_ps(cp + 16 * h));
-                                else {
-                                    if (beta != 0.0f) v = _mm512_fmadd_ps(vbeta, _mm512_loadu_ps(cp + 16 * h), v);
-                                    if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + j + 16 * h));
-                                }
-                                _mm512_storeu_ps(cp + 16 * h, v);
-                                continue;
-                            }
-                            __mmask16 msk = lanes(cols);
-                            if (ch > 0) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(msk, cp + 16 * h));
+                            if (ch > 0) v = _mm512_add_ps(v, load16(cp + 16 * h, cols));
                             else {
-                                if (beta != 0.0f) v = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(msk, cp + 16 * h), v);
-                                if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(msk, bias + j + 16 * h));
+                                if (beta != 0.0f) v = _mm512_fmadd_ps(vbeta, load16(cp + 16 * h, cols), v);
+                                if (bias) v = _mm512_add_ps(v, load16(bias + j + 16 * h, cols));
                             }
-                            _mm512_mask_storeu_ps(cp + 16 * h, msk, v);
+                            store16(cp + 16 * h, cols, v);
                         }
                     }
                 }
