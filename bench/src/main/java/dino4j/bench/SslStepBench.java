@@ -42,7 +42,7 @@ final class SslStepBench implements java.util.concurrent.Callable<Integer> {
         SslConfig c = new SslConfig();
         c.model = model;
         c.vit = SslConfig.resolveModel(model);
-        c.applySmallModelRecipe(true);   // what ./dino4j pretrain runs for vit-fashion (its loader threads share the cores)
+        c.applySmallModelRecipe();   // what ./dino4j pretrain runs for vit-fashion (its loader threads share the cores)
         c.batch = batch;
         c.steps = steps + 2;
         ImageDataset data = DatasetPaths.openTrain(DatasetPaths.bundledFashion());

@@ -49,7 +49,7 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--epochs", paramLabel = "E", description = "passes over --data (instead of --steps)") Double epochs;
     @Option(names = "--lr", description = "peak learning rate (default: ${DEFAULT-VALUE})") double lr = 5e-4;
     @Option(names = "--prototypes", paramLabel = "K", description = "prototypes of the DINO and iBOT heads (default: 4096 for vit-fashion, 65536 otherwise)") Integer prototypes;
-    @Option(names = "--prototype-std", paramLabel = "STD", description = "init std of the DINO/iBOT prototype weights (default: 0.02, the official value)") Double prototypeStd;
+    @Option(names = "--prototype-std", paramLabel = "STD", description = "init std of the DINO/iBOT prototype weights (default: 0.02, the official value; 0.0884 = unit-norm rows keeps small models' heads learning)") Double prototypeStd;
     @Option(names = "--layerscale", paramLabel = "G", description = "LayerScale init of a new backbone (default: the model's, 1e-5)") Double layerScale;
     @Option(names = "--teacher-temp", paramLabel = "START,END", description = "teacher temperature warm-up over the first 30 %% of the steps (default: 0.04,0.07)") String teacherTemp;
     @Option(names = "--freeze-last-layer", paramLabel = "F", description = "fraction of the steps during which both heads' prototype layers are frozen (default: 0; the official ImageNet recipe freezes 1 epoch)") Double freezeLastLayer;
@@ -181,7 +181,7 @@ final class PretrainCommand implements Callable<Integer> {
         t.logMetrics(o);
     }
 
-    private SslConfig buildConfig() throws java.io.IOException {
+    SslConfig buildConfig() throws java.io.IOException {
         SslConfig c = new SslConfig();
         if (fromWeights != null && model == null) {
             c.vit = Checkpoints.inferVitConfig(Checkpoints.readStateDict(fromWeights));
@@ -194,6 +194,8 @@ final class PretrainCommand implements Callable<Integer> {
         c.globalSize = imageSize != null ? imageSize : small ? 32 : 224;
         c.localSize = localSize != null ? localSize : small ? 16 : 96;
         c.nLocal = localCrops != null ? localCrops : small ? 4 : 8;
+        // the small-model recipe first, so that every option given on the command line overrides it
+        if (small) c.applySmallModelRecipe();
         c.batch = batch != null ? batch : small ? 128 : 32;
         c.steps = steps != null ? steps : 45;
         c.lr = lr;
@@ -231,7 +233,6 @@ final class PretrainCommand implements Callable<Integer> {
         c.checkpointEvery = checkpointEvery;
         c.evalEvery = evalEvery != null ? evalEvery : 0;
         c.matmul = matmul != null ? DeviceChoice.checkMatmul(matmul) : "auto";
-        if (small) c.applySmallModelRecipe(blurP == null);
         if (!small) {
             c.dinoHidden = c.ibotHidden = 2048;
             c.dinoBottleneck = c.ibotBottleneck = 256;

@@ -168,4 +168,29 @@ class PretrainCommandTest {
             assertTrue(e.getMessage().contains("--eval-images") && e.getMessage().contains(bad), e.getMessage());
         }
     }
+
+    static dino4j.dino.ssl.SslConfig configOf(String... args) throws IOException {
+        var cmd = new PretrainCommand();
+        new CommandLine(cmd).parseArgs(args);
+        return cmd.buildConfig();
+    }
+
+    @Test
+    void smallModelsGetTheirRecipeAndEveryOptionOverridesIt() throws IOException {
+        for (String m : new String[]{"vit-fashion", "vit-fashion-tiny"}) {
+            var c = configOf("--model", m);
+            assertArrayEquals(new double[]{1e-5, 0.02, 0.04, 0.07, 0, 0, 0, 1.0, 0.98, 128, 45}, new double[]{c.vit.layerScaleInit(),
+                    c.prototypeInitStd, c.teacherTempStart, c.teacherTemp, c.blurGlobal1P, c.blurGlobal2P, c.blurLocalP, c.layerDecay,
+                    c.momentumStart, c.batch, c.steps}, m);
+        }
+        // the long-run "live heads" recipe of bench/results/pretrain-fashion.md, and the official blur, given as options
+        var c = configOf("--model", "vit-fashion-tiny", "--layerscale", "0.1", "--prototype-std", "0.0884", "--teacher-temp", "0.02,0.04",
+                "--blur-p", "0,0.9,0.5", "--batch", "64");
+        assertArrayEquals(new double[]{0.1, 0.0884, 0.02, 0.04, 0, 0.9, 0.5, 64}, new double[]{c.vit.layerScaleInit(), c.prototypeInitStd,
+                c.teacherTempStart, c.teacherTemp, c.blurGlobal1P, c.blurGlobal2P, c.blurLocalP, c.batch});
+        // released architectures keep the reference recipe
+        c = configOf("--model", "vits16");
+        assertArrayEquals(new double[]{1e-5, 0.02, 0.04, 0.07, 0.9, 0.9, 0.992, 32}, new double[]{c.vit.layerScaleInit(), c.prototypeInitStd,
+                c.teacherTempStart, c.teacherTemp, c.blurGlobal2P, c.layerDecay, c.momentumStart, c.batch});
+    }
 }
