@@ -63,6 +63,7 @@ public final class SslTrainer implements AutoCloseable {
     private long step;
     private int nanStreak;
     private final long startNanos = System.nanoTime();
+    private double minutesBefore;   // a resumed run's training minutes before this process
     private long imagesSeen;
     private Device device = Device.CPU;
 
@@ -155,11 +156,44 @@ public final class SslTrainer implements AutoCloseable {
         step = ck.step();
         imagesSeen = step * cfg.batch;
         loader.seek(step);
+        String m = ck.metadata().get("minutes");   // absent in checkpoints before it was recorded: the clock restarts
+        minutesBefore = m == null ? 0 : Double.parseDouble(m);
+        dropMetricsAfter(step);
+    }
+
+    /**
+     * The metrics of steps after the checkpoint belong to work the resumed run repeats: they go, so that
+     * {@code metrics.jsonl} holds each step once (rewritten atomically; lines without a step are kept).
+     */
+    private void dropMetricsAfter(long lastStep) {
+        Path f = outDir.resolve("metrics.jsonl");
+        if (!Files.exists(f)) return;
+        try {
+            List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
+            List<String> kept = new ArrayList<>(lines.size());
+            for (String l : lines) if (metricsStep(l) <= lastStep) kept.add(l);
+            if (kept.size() == lines.size()) return;
+            Path tmp = f.resolveSibling("metrics.jsonl.tmp");
+            Files.write(tmp, kept, StandardCharsets.UTF_8);
+            Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            logText(String.format("resumed at step %d: dropped %d metrics lines of later steps (run again now)", lastStep, lines.size() - kept.size()));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(f + ": cannot rewrite the metrics of the resumed run: " + e.getMessage(), e);
+        }
+    }
+
+    /** The "step" of one metrics line; lines without one (or not JSON) count as step 0, which keeps them. */
+    private static long metricsStep(String line) {
+        try {
+            var e = com.google.gson.JsonParser.parseString(line);
+            if (e.isJsonObject() && e.getAsJsonObject().has("step")) return e.getAsJsonObject().get("step").getAsLong();
+        } catch (RuntimeException ignored) { }
+        return 0;
     }
 
     public void saveCheckpoint() throws IOException {
         TrainingCheckpoint.save(checkpointFile(), cfg, step, student, teacher, optimizer,
-                Map.of("images_seen", Long.toString(imagesSeen)));
+                Map.of("images_seen", Long.toString(imagesSeen), "minutes", Double.toString(minutesElapsed())));
     }
 
     /** Exports the teacher backbone (the model DINO evaluates and releases) with official key names. */
@@ -188,7 +222,8 @@ public final class SslTrainer implements AutoCloseable {
 
     public long imagesSeen() { return imagesSeen; }
 
-    public double minutesElapsed() { return (System.nanoTime() - startNanos) / 6e10; }
+    /** Minutes this run has trained, a resumed run's earlier processes included (up to their last checkpoint). */
+    public double minutesElapsed() { return minutesBefore + (System.nanoTime() - startNanos) / 6e10; }
 
     /** One SSL step on the next batch. */
     public StepMetrics trainStep() {

@@ -52,6 +52,33 @@ class ResumeTest {
     }
 
     @Test
+    void resumedRunKeepsItsClockAndDropsTheMetricsOfRepeatedSteps(@TempDir Path dir) throws Exception {
+        double savedMinutes;
+        try (SslTrainer t = new SslTrainer(TinySsl.config(), TinySsl.data(), null, dir)) {
+            t.run(3, m -> { });
+            t.saveCheckpoint();
+            savedMinutes = t.minutesElapsed();
+            // a process that went on past its checkpoint before it was killed
+            for (int s = 1; s <= 5; s++) {
+                var o = new com.google.gson.JsonObject();
+                o.addProperty("step", s);
+                if (s == 4) o.addProperty("knn_top1", 0.5);
+                t.logMetrics(o);
+            }
+        }
+        var ck = TrainingCheckpoint.load(dir.resolve("checkpoints/last.safetensors"));
+        double recorded = Double.parseDouble(ck.metadata().get("minutes"));
+        assertTrue(recorded > 0 && recorded <= savedMinutes, recorded + " vs " + savedMinutes);
+        try (SslTrainer t = new SslTrainer(TinySsl.config(), TinySsl.data(), null, dir)) {
+            t.restore(ck);
+            assertTrue(t.minutesElapsed() >= recorded, "the resumed run's minutes go on from " + recorded + ", got " + t.minutesElapsed());
+            List<String> lines = Files.readAllLines(dir.resolve("metrics.jsonl"));
+            assertEquals(List.of("{\"step\":1}", "{\"step\":2}", "{\"step\":3}"), lines, "steps after the checkpoint are run again");
+            assertFalse(Files.exists(dir.resolve("metrics.jsonl.tmp")));
+        }
+    }
+
+    @Test
     void killedRunsResumeFromTheLastGoodCheckpoint(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
         long target = 10;
