@@ -5,9 +5,7 @@ import dino4j.dino.data.Image;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /** Small helpers to turn images, per-patch colours and scalar maps into RGB pictures and PNG files. */
 public final class FeatureImages {
@@ -90,10 +88,8 @@ public final class FeatureImages {
 
     /** Writes a PNG atomically (temp file + move); creates the parent folder. */
     public static void writePng(BufferedImage bi, Path out) throws IOException {
-        Path abs = out.toAbsolutePath();
-        if (abs.getParent() != null) Files.createDirectories(abs.getParent());
-        Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
-        if (!ImageIO.write(bi, "png", tmp.toFile())) throw new IOException("no PNG writer available");
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        dino4j.tensor.io.AtomicFile.write(out, os -> {
+            if (!ImageIO.write(bi, "png", os)) throw new IOException("no PNG writer available");
+        });
     }
 }

@@ -173,9 +173,9 @@ public final class SslTrainer implements AutoCloseable {
             List<String> kept = new ArrayList<>(lines.size());
             for (String l : lines) if (metricsStep(l) <= lastStep) kept.add(l);
             if (kept.size() == lines.size()) return;
-            Path tmp = f.resolveSibling("metrics.jsonl.tmp");
-            Files.write(tmp, kept, StandardCharsets.UTF_8);
-            Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            dino4j.tensor.io.AtomicFile.write(f, os -> {
+                for (String l : kept) os.write((l + "\n").getBytes(StandardCharsets.UTF_8));
+            });
             logText(String.format("resumed at step %d: dropped %d metrics lines of later steps (run again now)", lastStep, lines.size() - kept.size()));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(f + ": cannot rewrite the metrics of the resumed run: " + e.getMessage(), e);
