@@ -1,15 +1,11 @@
 package dino4j.dino.cli;
 
-import dino4j.dino.data.DatasetPaths;
 import dino4j.dino.eval.KnnFeatures;
 import dino4j.dino.features.Preprocess;
-import dino4j.dino.model.Backbone;
-import dino4j.dino.model.Checkpoints;
 import dino4j.dino.ssl.KnnMonitor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -43,22 +39,13 @@ final class KnnCommand implements Callable<Integer> {
         if (k < 1) throw new IllegalArgumentException("--k must be at least 1, got " + k);
         if (!(temperature > 0)) throw new IllegalArgumentException("--temperature must be positive, got " + temperature);
         int[] counts = PretrainCommand.evalImages(evalImages);
-        if (!Files.exists(weights)) throw new java.io.FileNotFoundException("--weights " + weights + ": no such file or folder");
-        Path dataPath = data != null ? data : DatasetPaths.bundledFashion();
-        DatasetPaths.Labelled labelled = DatasetPaths.openLabelled(dataPath);
-        if (labelled == null)
-            throw new IllegalArgumentException("--data " + dataPath + " has no labels (need IDX train/t10k image and label files, or train/ and val/ class folders)");
-        Backbone backbone = Checkpoints.loadBackbone(weights, model);
-        int side = size != null ? size : backbone.patchSize() <= 4 ? 8 * backbone.patchSize() : 224;
-        if (side % backbone.patchSize() != 0)
-            throw new IllegalArgumentException("--size " + side + " must be a multiple of the patch size " + backbone.patchSize());
-        DeviceChoice.place(backbone, device);
+        ProbeTarget t = ProbeTarget.open(weights, model, data, size, device);
         long t0 = System.nanoTime();
-        KnnMonitor knn = new KnnMonitor(labelled.train(), labelled.test(), counts[0], counts[1], side,
+        KnnMonitor knn = new KnnMonitor(t.labelled().train(), t.labelled().test(), counts[0], counts[1], t.side(),
                 ms.mean(), ms.std(), k, temperature, f);
-        double acc = knn.evaluate(backbone);
+        double acc = knn.evaluate(t.backbone());
         System.out.println(String.format(Locale.ROOT, "k-NN top-1 %.2f %% (%s; %s, %d px, from %s) in %.1f s",
-                100 * acc, knn.describe(), backbone.describe(), side, dataPath, (System.nanoTime() - t0) / 1e9));
+                100 * acc, knn.describe(), t.backbone().describe(), t.side(), t.dataPath(), (System.nanoTime() - t0) / 1e9));
         return 0;
     }
 }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dino4j", mixinStandardHelpOptions = true, version = "dino4j 0.1.0",
         description = "DINOv3 in pure Java: train, distill and use DINOv3-style models on the JVM.",
         subcommands = {InfoCommand.class, FashionCommand.class, PretrainCommand.class,
-                EmbedCommand.class, PcaCommand.class, KnnCommand.class, HeadsCommand.class, CommandLine.HelpCommand.class})
+                EmbedCommand.class, PcaCommand.class, KnnCommand.class, LinearCommand.class, HeadsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override public void run() {
         CommandLine.usage(this, System.out);

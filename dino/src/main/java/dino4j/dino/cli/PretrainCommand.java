@@ -243,10 +243,15 @@ final class PretrainCommand implements Callable<Integer> {
 
     /** A comma-separated list of exactly {@code n} numbers, the option named on error. */
     static double[] numbers(String option, String v, int n) {
+        if (v.split(",").length != n) throw new IllegalArgumentException(option + " takes " + n + " comma-separated numbers, got '" + v + "'");
+        return numbers(option, v);
+    }
+
+    /** A comma-separated list of numbers, the option named on error. */
+    static double[] numbers(String option, String v) {
         String[] p = v.split(",");
-        if (p.length != n) throw new IllegalArgumentException(option + " takes " + n + " comma-separated numbers, got '" + v + "'");
-        double[] out = new double[n];
-        for (int i = 0; i < n; i++) {
+        double[] out = new double[p.length];
+        for (int i = 0; i < p.length; i++) {
             try {
                 out[i] = Double.parseDouble(p[i].trim());
             } catch (NumberFormatException e) {

@@ -75,6 +75,26 @@ class PretrainCommandTest {
             assertTrue(printed.contains("k-NN top-1") && printed.contains("48 reference / 20 query") && printed.contains("cls+patch-mean"), printed);
         }
         assertNotEquals(0, new CommandLine(new KnnCommand()).execute("--weights", ck.toString(), "--data", data.toString(), "--features", "mean"));
+        // `linear` probes the same backbone: grid on a held-out part of the reference images, then the query score
+        java.io.PrintStream old = System.out;
+        var bytes = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(bytes, true));
+        try {
+            assertEquals(0, new CommandLine(new LinearCommand()).execute("--weights", out.resolve("exported/backbone.safetensors").toString(),
+                    "--data", data.toString(), "--epochs", "2", "--lr", "0.01,0.1", "--wd", "0", "--device", "cpu",
+                    "--out", dir.resolve("head.safetensors").toString()));
+        } finally {
+            System.setOut(old);
+        }
+        String printed = bytes.toString();
+        assertTrue(printed.contains("linear top-1") && printed.contains("48 reference / 20 query") && printed.contains("lr 0.1")
+                && printed.contains("held-out 10 %"), printed);
+        var head = dino4j.tensor.io.Safetensors.read(dir.resolve("head.safetensors"));
+        assertArrayEquals(new int[]{10, 384}, head.get("weight").shape(), "10 classes × [CLS, mean patch] of vit-fashion (192 wide)");
+        assertArrayEquals(new int[]{384}, head.get("feature_std").shape());
+        assertEquals("cls+patch-mean", head.metadata().get("features"));
+        assertNotEquals(0, new CommandLine(new LinearCommand()).execute("--weights", ck.toString(), "--data", data.toString(), "--lr", "fast"));
+        assertNotEquals(0, new CommandLine(new LinearCommand()).execute("--weights", ck.toString(), "--data", data.toString(), "--val-fraction", "1"));
         // `heads` probes the run's teacher; --layerscale belongs to --init only
         assertEquals(0, new CommandLine(new HeadsCommand()).execute("--weights", ck.toString(), "--data", data.toString(), "--images", "8"));
         assertNotEquals(0, new CommandLine(new HeadsCommand()).execute("--weights", ck.toString(), "--layerscale", "0.1"));
