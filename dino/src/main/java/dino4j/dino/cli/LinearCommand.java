@@ -4,11 +4,11 @@ import dino4j.dino.data.Progress;
 import dino4j.dino.eval.KnnFeatures;
 import dino4j.dino.eval.LinearProbe;
 import dino4j.dino.eval.ProbeImages;
-import dino4j.dino.features.Preprocess;
 import dino4j.tensor.Tensor;
 import dino4j.tensor.io.Safetensors;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -21,16 +21,7 @@ import java.util.concurrent.Callable;
         "classifier on standardised features, lr and weight decay chosen on a held-out part of the reference images,",
         "then trained on all of them and scored on the query images. Weights as for knn."})
 final class LinearCommand implements Callable<Integer> {
-    @Option(names = "--weights", required = true, description = "checkpoint: official .pth, .safetensors, a Hugging Face folder, or runs/X/checkpoints/last.safetensors")
-    Path weights;
-    @Option(names = "--model", description = "architecture preset; inferred from the keys when omitted")
-    String model;
-    @Option(names = "--data", description = "labelled data: a folder with IDX train/t10k files, or with train/ and val/ (or test/) class folders (default: the bundled Fashion-MNIST subset)")
-    Path data;
-    @Option(names = "--size", description = "images are resized to this square side (default: 8 patches for patch size 4, else 224)")
-    Integer size;
-    @Option(names = "--eval-images", paramLabel = "REF,QUERY", description = "reference and query image counts, or 'all' (default: ${DEFAULT-VALUE})")
-    String evalImages = "all";
+    @Mixin ProbeTarget.Options probe;
     @Option(names = "--features", paramLabel = "F", description = "cls, patch-mean or cls+patch-mean (default: ${DEFAULT-VALUE}, what DINOv3's linear heads read)")
     String features = "cls+patch-mean";
     @Option(names = "--epochs", description = "epochs of each training (default: ${DEFAULT-VALUE})") int epochs = 30;
@@ -39,15 +30,11 @@ final class LinearCommand implements Callable<Integer> {
     @Option(names = "--wd", paramLabel = "WD[,WD...]", description = "weight decays to try (default: ${DEFAULT-VALUE})") String wds = "0,0.01";
     @Option(names = "--val-fraction", description = "part of the reference images held out to choose lr and weight decay (default: ${DEFAULT-VALUE})") double valFraction = 0.1;
     @Option(names = "--seed", description = "seed of the split, the initialisation and the shuffles (default: ${DEFAULT-VALUE})") long seed = 0;
-    @Option(names = "--mean-std", defaultValue = "lvd", description = "normalisation: lvd (ImageNet values, as in pretrain) or sat. Default: ${DEFAULT-VALUE}")
-    String meanStd;
     @Option(names = "--out", paramLabel = "FILE.safetensors", description = "also write the classifier: weight [C, D], bias [C], feature_mean and feature_std [D] (the standardisation it expects)")
     Path out;
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or cuda. Default: ${DEFAULT-VALUE}") String device;
 
     @Override public Integer call() throws Exception {
         KnnFeatures f = KnnFeatures.parse("--features", features);   // option errors before any heavy work
-        Preprocess.MeanStd ms = Preprocess.MeanStd.parse(meanStd);
         double[] lr = PretrainCommand.numbers("--lr", lrs), wd = PretrainCommand.numbers("--wd", wds);
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
         if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
@@ -57,10 +44,10 @@ final class LinearCommand implements Callable<Integer> {
         LinearProbe.Options o = new LinearProbe.Options(epochs, batch, lr, wd, valFraction, seed);
         if (out != null && !out.getFileName().toString().endsWith(".safetensors"))
             throw new IllegalArgumentException("--out " + out + " must end in .safetensors");
-        int[] counts = PretrainCommand.evalImages(evalImages);
-        ProbeTarget t = ProbeTarget.open(weights, model, data, size, device);
+        ProbeTarget t = probe.open();
         long t0 = System.nanoTime();
-        ProbeImages images = new ProbeImages(t.labelled().train(), t.labelled().test(), counts[0], counts[1], t.side(), ms.mean(), ms.std());
+        ProbeImages images = new ProbeImages(t.labelled().train(), t.labelled().test(), t.counts()[0], t.counts()[1], t.side(),
+                t.meanStd().mean(), t.meanStd().std());
         Tensor tr = images.embedTrain(t.backbone(), f), te = images.embedTest(t.backbone(), f);
         double embedSeconds = (System.nanoTime() - t0) / 1e9;
         LinearProbe.Result r;
@@ -76,8 +63,8 @@ final class LinearCommand implements Callable<Integer> {
                 t.backbone().describe(), t.side(), t.dataPath(), (System.nanoTime() - t0) / 1e9, embedSeconds));
         if (out != null) {
             Safetensors.write(out, r.stateDict(), Map.of("format", "dino4j linear probe", "features", f.cliName,
-                    "backbone", t.backbone().describe(), "weights", weights.toString(), "image_size", Integer.toString(t.side()),
-                    "mean_std", meanStd, "lr", plain(r.lr()), "weight_decay", plain(r.weightDecay()),
+                    "backbone", t.backbone().describe(), "weights", probe.weights.toString(), "image_size", Integer.toString(t.side()),
+                    "mean_std", probe.meanStd, "lr", plain(r.lr()), "weight_decay", plain(r.weightDecay()),
                     "top1", String.format(Locale.ROOT, "%.4f", r.testAccuracy())));
             System.out.println("classifier written to " + out);
         }
