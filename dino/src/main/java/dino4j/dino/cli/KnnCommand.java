@@ -1,7 +1,7 @@
 package dino4j.dino.cli;
 
 import dino4j.dino.eval.KnnFeatures;
-import dino4j.dino.ssl.KnnMonitor;
+import dino4j.dino.ssl.FeatureMonitor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,11 +26,12 @@ final class KnnCommand implements Callable<Integer> {
         if (!(temperature > 0)) throw new IllegalArgumentException("--temperature must be positive, got " + temperature);
         ProbeTarget t = probe.open();
         long t0 = System.nanoTime();
-        KnnMonitor knn = new KnnMonitor(t.labelled().train(), t.labelled().test(), t.counts()[0], t.counts()[1], t.side(),
+        FeatureMonitor knn = FeatureMonitor.knn(t.labelled().train(), t.labelled().test(), t.counts()[0], t.counts()[1], t.side(),
                 t.meanStd().mean(), t.meanStd().std(), k, temperature, f);
-        double acc = knn.evaluate(t.backbone());
-        System.out.println(String.format(Locale.ROOT, "k-NN top-1 %.2f %% (%s; %s, %d px, from %s) in %.1f s",
-                100 * acc, knn.describe(), t.backbone().describe(), t.side(), t.dataPath(), (System.nanoTime() - t0) / 1e9));
+        FeatureMonitor.Eval e = knn.evaluate(t.backbone());
+        System.out.println(String.format(Locale.ROOT, "k-NN top-1 %.2f %% (%s; %s, %d px, from %s) in %.1f s; features' %s",
+                100 * e.knnTop1(), knn.describe(), t.backbone().describe(), t.side(), t.dataPath(), (System.nanoTime() - t0) / 1e9,
+                e.rankText()));
         return 0;
     }
 }

@@ -7,7 +7,7 @@ import dino4j.dino.data.ImageDataset;
 import dino4j.dino.data.MultiCrop;
 import dino4j.dino.eval.KnnFeatures;
 import dino4j.dino.model.Checkpoints;
-import dino4j.dino.ssl.KnnMonitor;
+import dino4j.dino.ssl.FeatureMonitor;
 import dino4j.dino.ssl.SslConfig;
 import dino4j.dino.ssl.SslTrainer;
 import dino4j.dino.ssl.TrainingCheckpoint;
@@ -90,22 +90,25 @@ final class PretrainCommand implements Callable<Integer> {
         if (!resume && steps == null && epochs == null && data != null) cfg.steps = Math.max(1, train.size() / cfg.batch);
         cfg.validate();
 
-        KnnMonitor knn = null;
+        FeatureMonitor monitor;
         if (evalData != null) cfg.evalData = evalData.toAbsolutePath().toString();
         if (evalImages != null) setEvalImages(cfg, evalImages);
         if (knnFeatures != null) cfg.knnFeatures = KnnFeatures.parse("--knn-features", knnFeatures).cliName;
         Path evalPath = cfg.evalData != null ? Path.of(cfg.evalData) : dataPath;
         DatasetPaths.Labelled labelled = DatasetPaths.openLabelled(evalPath);
+        KnnFeatures evalFeatures = KnnFeatures.parse("knnFeatures", cfg.knnFeatures);
         if (labelled != null) {
-            knn = new KnnMonitor(labelled.train(), labelled.test(), cfg.evalTrainImages, cfg.evalTestImages, cfg.globalSize,
-                    MultiCrop.Config.IMAGENET_MEAN, MultiCrop.Config.IMAGENET_STD, cfg.knnK, cfg.knnTemperature,
-                    KnnFeatures.parse("knnFeatures", cfg.knnFeatures));
+            monitor = FeatureMonitor.knn(labelled.train(), labelled.test(), cfg.evalTrainImages, cfg.evalTestImages, cfg.globalSize,
+                    MultiCrop.Config.IMAGENET_MEAN, MultiCrop.Config.IMAGENET_STD, cfg.knnK, cfg.knnTemperature, evalFeatures);
         } else if (cfg.evalData != null) {
             throw new IllegalArgumentException("--eval-data " + cfg.evalData + " has no labels (need IDX label files or class sub-folders)");
+        } else {   // unlabelled images: the label-free RankMe of a fixed sample of them still says whether the features grow
+            monitor = FeatureMonitor.unlabelled(train, Math.min(cfg.evalTrainImages, UNLABELLED_EVAL_IMAGES), cfg.globalSize,
+                    MultiCrop.Config.IMAGENET_MEAN, MultiCrop.Config.IMAGENET_STD, evalFeatures);
         }
 
         Files.createDirectories(out);
-        try (SslTrainer t = new SslTrainer(cfg, train, knn, out)) {
+        try (SslTrainer t = new SslTrainer(cfg, train, monitor, out)) {
             if (loaded != null) {
                 t.restore(loaded);
                 System.out.printf("resumed %s at step %d of %d (the run's own configuration; of the options only --steps, --eval-every, --eval-images, --eval-data, --knn-features, --matmul and --device apply)%n",
@@ -119,13 +122,15 @@ final class PretrainCommand implements Callable<Integer> {
             t.logText(DeviceChoice.matmul(cfg.matmul, placed));
             String header = String.format("pretrain %s (%,d params): %d images from %s, batch %d, %d steps, crops %d + %d×%d, out %s",
                     cfg.model, cfg.vit.parameterCount(), train.size(), dataPath, cfg.batch, cfg.steps, cfg.globalSize, cfg.nLocal, cfg.localSize, out);
-            if (knn != null) header += "\nk-NN of the teacher's " + (knn.features() == KnnFeatures.CLS ? "CLS" : "features") + " (" + knn.describe() + " from " + evalPath + ")";
+            String what = "the teacher's " + (monitor.features() == KnnFeatures.CLS ? "CLS" : "features");
+            header += monitor.hasLabels() ? "\nk-NN of " + what + " (" + monitor.describe() + " from " + evalPath + ")"
+                    : "\nno labels in " + evalPath + ": evaluations report the " + monitor.describe() + " (effective rank of " + what + ")";
             System.out.println(header);
             t.logText(header);
-            double before = Double.NaN;
-            if (knn != null && t.step() == 0) {
-                before = t.evaluateKnn();
-                report(t, "k-NN before training: " + pct(before), before);
+            FeatureMonitor.Eval before = null;
+            if (t.step() == 0) {
+                before = t.evaluate();
+                report(t, "before training: " + before.describe(), before);
             }
             long evalEveryS = cfg.evalEvery > 0 ? cfg.evalEvery : Long.MAX_VALUE;
             long t0 = System.nanoTime(), startStep = t.step();
@@ -145,9 +150,9 @@ final class PretrainCommand implements Callable<Integer> {
                             Math.log(cfg.dinoPrototypes), m.lr(), m.images() / m.seconds(), 100 * waitSum / timeSum));
                     t.logMetrics(SslTrainer.toJson(m, t.imagesSeen(), t.minutesElapsed()));
                     if (t.step() % cfg.checkpointEvery == 0 || t.step() == cfg.steps) t.saveCheckpoint();
-                    if (knn != null && t.step() % evalEveryS == 0 && t.step() < cfg.steps) {
-                        double acc = t.evaluateKnn();
-                        report(t, String.format("step %d: k-NN %s", t.step(), pct(acc)), acc);
+                    if (t.step() % evalEveryS == 0 && t.step() < cfg.steps) {
+                        FeatureMonitor.Eval e = t.evaluate();
+                        report(t, String.format("step %d: %s", t.step(), e.describe()), e);
                     }
                 }
             }
@@ -159,25 +164,25 @@ final class PretrainCommand implements Callable<Integer> {
                     t.step() - startStep, imgs, secs, imgs / Math.max(secs, 1e-9), 100 * waitSum / Math.max(timeSum, 1e-9));
             System.out.println(speed);
             t.logText(speed);
-            if (knn != null) {
-                double after = t.evaluateKnn();
-                report(t, "k-NN after training: " + pct(after) + (Double.isNaN(before) ? "" : " (before: " + pct(before) + ")"), after);
-            }
+            FeatureMonitor.Eval after = t.evaluate();
+            report(t, "after training: " + after.describe() + (before == null ? "" : " (before: " + before.describe() + ")"), after);
             System.out.println("checkpoint: " + t.checkpointFile() + "\nexported backbone (official keys): " + exported);
         }
         return 0;
     }
 
-    private static String pct(double v) { return String.format("%.2f %%", 100 * v); }
+    /** Training images the label-free RankMe evaluation embeds (enough for a stable rank of D ≤ 1024 features). */
+    static final int UNLABELLED_EVAL_IMAGES = 2000;
 
-    private static void report(SslTrainer t, String line, double acc) throws java.io.IOException {
+    private static void report(SslTrainer t, String line, FeatureMonitor.Eval e) throws java.io.IOException {
         System.out.println(line);
         t.logText(line);
         JsonObject o = new JsonObject();
         o.addProperty("step", t.step());
         o.addProperty("images_seen", t.imagesSeen());
         o.addProperty("minutes", Math.round(t.minutesElapsed() * 1000) / 1000.0);
-        o.addProperty("knn_top1", acc);
+        if (!Double.isNaN(e.knnTop1())) o.addProperty("knn_top1", e.knnTop1());
+        if (!Double.isNaN(e.effectiveRank())) o.addProperty("rankme", Math.round(e.effectiveRank() * 1000) / 1000.0);
         t.logMetrics(o);
     }
 

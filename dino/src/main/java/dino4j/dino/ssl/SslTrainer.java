@@ -59,7 +59,7 @@ public final class SslTrainer implements AutoCloseable {
     private final SslBatchLoader loader;
     private final double[] lrS, lastLayerLrS, wdS, momS, ttS;
     private final Path outDir;
-    private final KnnMonitor knn;
+    private final FeatureMonitor monitor;
     private long step;
     private int nanStreak;
     private final long startNanos = System.nanoTime();
@@ -83,14 +83,14 @@ public final class SslTrainer implements AutoCloseable {
 
     /**
      * @param data   unlabelled training images
-     * @param knn    k-NN monitor (null: no evaluation)
+     * @param monitor what evaluations measure (null: no evaluation)
      * @param outDir run folder (checkpoints/, exported/, metrics.jsonl, train.log)
      */
-    public SslTrainer(SslConfig cfg, ImageDataset data, KnnMonitor knn, Path outDir) {
+    public SslTrainer(SslConfig cfg, ImageDataset data, FeatureMonitor monitor, Path outDir) {
         cfg.validate();
         this.cfg = cfg;
         this.outDir = outDir;
-        this.knn = knn;
+        this.monitor = monitor;
         Random init = new Random(cfg.seed);
         student = new SslModel(cfg, init);
         teacher = new SslModel(cfg, new Random(cfg.seed + 1));
@@ -209,12 +209,12 @@ public final class SslTrainer implements AutoCloseable {
      * maps them all to one point (measured: 25.15 % for a bf16 teacher forward vs 49.05 % in float32 on the
      * same checkpoint). Training itself learns the same in bf16 (49.05 vs 49.65 % after the default run).
      */
-    public double evaluateKnn() {
-        if (knn == null) return Double.NaN;
+    public FeatureMonitor.Eval evaluate() {
+        if (monitor == null) return null;
         var training = dino4j.kernels.GemmKernels.matmulPrecision();
         dino4j.kernels.GemmKernels.setMatmulPrecision(dino4j.kernels.GemmKernels.Precision.FP32);
         try {
-            return knn.evaluate(teacher.backbone);
+            return monitor.evaluate(teacher.backbone);
         } finally {
             dino4j.kernels.GemmKernels.setMatmulPrecision(training);
         }

@@ -47,7 +47,8 @@ class PretrainCommandTest {
         String metrics = Files.readString(out.resolve("metrics.jsonl"));
         assertTrue(metrics.contains("\"knn_top1\"") && metrics.contains("\"dino_global\""), metrics);
         assertEquals(3, metrics.split("\"knn_top1\"", -1).length - 1, "before, at step 1 (--eval-every 1) and after: " + metrics);
-        assertTrue(Files.readString(out.resolve("train.log")).contains("k-NN after training"));
+        assertEquals(3, metrics.split("\"rankme\"", -1).length - 1, "RankMe beside every k-NN: " + metrics);
+        assertTrue(Files.readString(out.resolve("train.log")).contains("after training: k-NN"));
 
         // the same folder again without --resume is refused, naming what to do
         assertNotEquals(0, run(concat(common, "--data", data.toString())));
@@ -98,6 +99,24 @@ class PretrainCommandTest {
         // `heads` probes the run's teacher; --layerscale belongs to --init only
         assertEquals(0, new CommandLine(new HeadsCommand()).execute("--weights", ck.toString(), "--data", data.toString(), "--images", "8"));
         assertNotEquals(0, new CommandLine(new HeadsCommand()).execute("--weights", ck.toString(), "--layerscale", "0.1"));
+    }
+
+    @Test
+    void unlabelledImagesAreWatchedByTheirRankMe(@TempDir Path dir) throws Exception {
+        Path data = Files.createDirectories(dir.resolve("photos")), out = dir.resolve("run");
+        Random r = new Random(4);
+        for (int i = 0; i < 24; i++) {
+            var img = new java.awt.image.BufferedImage(28, 28, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+            for (int y = 0; y < 28; y++) for (int x = 0; x < 28; x++) img.getRaster().setSample(x, y, 0, r.nextInt(256));
+            javax.imageio.ImageIO.write(img, "png", data.resolve("img" + i + ".png").toFile());
+        }
+        assertEquals(0, run("--data", data.toString(), "--out", out.toString(), "--steps", "2", "--batch", "8", "--local-crops", "2",
+                "--workers", "0", "--eval-every", "1", "--matmul", "fp32"));
+        String metrics = Files.readString(out.resolve("metrics.jsonl"));
+        assertFalse(metrics.contains("knn_top1"), metrics);
+        assertEquals(3, metrics.split("\"rankme\"", -1).length - 1, "before, at step 1 and after: " + metrics);
+        String log = Files.readString(out.resolve("train.log"));
+        assertTrue(log.contains("no labels in") && log.contains("RankMe of 24 unlabelled images") && log.contains("after training: RankMe"), log);
     }
 
     @Test

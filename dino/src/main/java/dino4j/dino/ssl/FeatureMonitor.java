@@ -1,0 +1,95 @@
+package dino4j.dino.ssl;
+
+import dino4j.dino.data.ImageDataset;
+import dino4j.dino.eval.ImageSample;
+import dino4j.dino.eval.Knn;
+import dino4j.dino.eval.KnnFeatures;
+import dino4j.dino.eval.ProbeImages;
+import dino4j.dino.eval.RankMe;
+import dino4j.dino.model.Backbone;
+import dino4j.dino.model.DinoVisionTransformer;
+import dino4j.tensor.Tensor;
+
+import java.util.Locale;
+
+/**
+ * What a run watches in its teacher's features. With labels: the k-NN probe (DINO protocol, spec §6.1: the CLS
+ * token; {@link KnnFeatures} offers the mean patch token too) on a reference/query pair. Always: RankMe, the
+ * effective rank of the reference (or, without labels, the sampled training) images' features, which needs no
+ * labels and falls towards 1 when the features collapse.
+ */
+public final class FeatureMonitor {
+    /** One evaluation: k-NN top-1 (NaN without labels) and the effective rank of {@code width}-wide features (NaN when too wide). */
+    public record Eval(double knnTop1, double effectiveRank, int width) {
+        public String describe() {
+            return Double.isNaN(knnTop1) ? rankText() : String.format(Locale.ROOT, "k-NN %.2f %%, %s", 100 * knnTop1, rankText());
+        }
+
+        /** "RankMe 41.3 of 96". */
+        public String rankText() {
+            return Double.isNaN(effectiveRank) ? "RankMe not measured above " + RankMe.MAX_WIDTH + " wide"
+                    : String.format(Locale.ROOT, "RankMe %.1f of %d", effectiveRank, width);
+        }
+    }
+
+    private final ProbeImages probe;     // null without labels
+    private final ImageSample unlabelled; // the rank's images without labels, else null
+    private final int[] trainLabels, testLabels;
+    private final int k;
+    private final double temperature;
+    private final KnnFeatures features;
+
+    private FeatureMonitor(ProbeImages probe, ImageSample unlabelled, int k, double temperature, KnnFeatures features) {
+        this.probe = probe;
+        this.unlabelled = unlabelled;
+        this.trainLabels = probe == null ? null : probe.trainLabels();
+        this.testLabels = probe == null ? null : probe.testLabels();
+        this.k = k;
+        this.temperature = temperature;
+        this.features = features;
+    }
+
+    /** k-NN on a labelled pair (plus RankMe of the reference features). */
+    public static FeatureMonitor knn(ImageDataset train, ImageDataset test, int maxTrain, int maxTest, int size, float[] mean, float[] std,
+                                     int k, double temperature, KnnFeatures features) {
+        return new FeatureMonitor(new ProbeImages(train, test, maxTrain, maxTest, size, mean, std), null, k, temperature, features);
+    }
+
+    /** RankMe only, on the first {@code max} images of unlabelled data. */
+    public static FeatureMonitor unlabelled(ImageDataset data, int max, int size, float[] mean, float[] std, KnnFeatures features) {
+        return new FeatureMonitor(null, new ImageSample(data, max, size, mean, std), 0, 0, features);
+    }
+
+    public boolean hasLabels() { return probe != null; }
+
+    public KnnFeatures features() { return features; }
+
+    /** The protocol in one line, e.g. "k = 20, T = 0.07, cosine; 8000 reference / 2000 query images". */
+    public String describe() {
+        String f = features == KnnFeatures.CLS ? "" : "; features " + features.cliName;
+        if (probe == null) return String.format(Locale.ROOT, "RankMe of %d unlabelled images%s", unlabelled.size(), f);
+        return String.format(Locale.ROOT, "k = %d, T = %.2f, cosine; %d reference / %d query images%s", k, temperature,
+                trainLabels.length, testLabels.length, f);
+    }
+
+    /** Evaluates a ViT being trained (in eval mode, restored after). */
+    public Eval evaluate(DinoVisionTransformer backbone) {
+        boolean wasTraining = backbone.isTraining();
+        backbone.eval();
+        try {
+            return evaluate((Backbone) backbone);
+        } finally {
+            backbone.train(wasTraining);
+        }
+    }
+
+    /** Evaluates a backbone already in eval mode (e.g. loaded from a checkpoint). */
+    public Eval evaluate(Backbone backbone) {
+        if (probe == null) {
+            Tensor z = unlabelled.embed(backbone, features);
+            return new Eval(Double.NaN, RankMe.orNaN(z), z.size(1));
+        }
+        Tensor tr = probe.embedTrain(backbone, features), te = probe.embedTest(backbone, features);
+        return new Eval(Knn.accuracy(tr, trainLabels, te, testLabels, k, temperature), RankMe.orNaN(tr), tr.size(1));
+    }
+}
