@@ -1,6 +1,6 @@
 package dino4j.dino.eval;
 
-import dino4j.dino.features.Pca;
+import dino4j.dino.features.SymmetricEigen;
 import dino4j.tensor.DType;
 import dino4j.tensor.Tensor;
 
@@ -15,10 +15,10 @@ public final class RankMe {
     private RankMe() {}
 
     static final double EPS = 1e-7;
-    /** Widest features measured: the Jacobi eigen-solver's O(D³) sweeps take seconds at 512 and minutes beyond 1024. */
-    public static final int MAX_WIDTH = 512;
-    /** Rows used at the most: the rank of D ≤ 512 features is settled long before, and the Gram costs N·D²/2. */
-    public static final int MAX_ROWS = 8192;
+    /** Widest features measured: ViT-L's [CLS, mean patch] (the Gram's N·D²/2 and the O(D³) eigenvalues take seconds there). */
+    public static final int MAX_WIDTH = 2048;
+    /** Rows used at the most: enough for the rank of D ≤ 2048 features to settle. */
+    public static final int MAX_ROWS = 4096;
 
     /** RankMe of the first {@link #MAX_ROWS} rows of {@code z}, or NaN when it is wider than {@link #MAX_WIDTH}. */
     public static double orNaN(Tensor z) {
@@ -57,7 +57,7 @@ public final class RankMe {
                 }
         }
         for (int p = 0; p < m; p++) for (int q = 0; q < p; q++) a[p][q] = a[q][p];
-        return ofSingularValues(sqrt(Pca.symmetricEigenvalues(a)));
+        return ofSingularValues(sqrt(SymmetricEigen.eigenvalues(a)));
     }
 
     /** The effective rank of given singular values. */

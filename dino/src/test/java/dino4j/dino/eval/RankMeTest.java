@@ -57,4 +57,14 @@ class RankMeTest {
         assertTrue(withNoise > 4.5 && withNoise < 16, "noise spreads the spectrum: " + withNoise);
         assertEquals(1, RankMe.of(Tensor.of(new float[6], 3, 2)), 0, "all-zero embeddings");
     }
+
+    @Test
+    void tooWideFeaturesAreNotMeasuredAndLongOnesUseTheirFirstRows() {
+        assertTrue(Double.isNaN(RankMe.orNaN(Tensor.of(new float[2 * (RankMe.MAX_WIDTH + 1)], 2, RankMe.MAX_WIDTH + 1))));
+        // the first MAX_ROWS rows span 3 directions, the rows after them a fourth: only the first count
+        int n = RankMe.MAX_ROWS + 64, d = 8;
+        float[] x = new float[n * d];
+        for (int i = 0; i < n; i++) x[i * d + (i < RankMe.MAX_ROWS ? i % 3 : 3)] = 1;
+        assertEquals(3, RankMe.orNaN(Tensor.of(x, n, d)), 1e-3);
+    }
 }
