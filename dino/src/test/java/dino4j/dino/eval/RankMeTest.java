@@ -1,5 +1,6 @@
 package dino4j.dino.eval;
 
+import dino4j.dino.features.TestMatrices;
 import dino4j.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -11,18 +12,7 @@ class RankMeTest {
     /** n rows spread evenly over k orthonormal directions of R^d (random rotation): k equal singular values. */
     static Tensor evenOver(int k, int n, int d, long seed) {
         Random r = new Random(seed);
-        double[][] basis = new double[k][d];
-        for (int a = 0; a < k; a++) {
-            for (int j = 0; j < d; j++) basis[a][j] = r.nextGaussian();
-            for (int b = 0; b < a; b++) {
-                double p = 0;
-                for (int j = 0; j < d; j++) p += basis[a][j] * basis[b][j];
-                for (int j = 0; j < d; j++) basis[a][j] -= p * basis[b][j];
-            }
-            double nn = 0;
-            for (int j = 0; j < d; j++) nn += basis[a][j] * basis[a][j];
-            for (int j = 0; j < d; j++) basis[a][j] /= Math.sqrt(nn);
-        }
+        double[][] basis = TestMatrices.orthonormalRows(k, d, r);
         float[] x = new float[n * d];
         for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) x[i * d + j] = (float) (3 * basis[i % k][j]);
         return Tensor.of(x, n, d);

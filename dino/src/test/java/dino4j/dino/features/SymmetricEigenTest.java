@@ -40,18 +40,7 @@ class SymmetricEigenTest {
         // Q diag(λ) Qᵀ with λ repeated and zeros, Q from Gram–Schmidt of a random matrix
         int n = 12;
         Random r = new Random(3);
-        double[][] q = new double[n][n];
-        for (int a = 0; a < n; a++) {
-            for (int j = 0; j < n; j++) q[a][j] = r.nextGaussian();
-            for (int b = 0; b < a; b++) {
-                double p = 0;
-                for (int j = 0; j < n; j++) p += q[a][j] * q[b][j];
-                for (int j = 0; j < n; j++) q[a][j] -= p * q[b][j];
-            }
-            double nn = 0;
-            for (int j = 0; j < n; j++) nn += q[a][j] * q[a][j];
-            for (int j = 0; j < n; j++) q[a][j] /= Math.sqrt(nn);
-        }
+        double[][] q = TestMatrices.orthonormalRows(n, n, r);
         double[] lambda = {5, 5, 5, 2, 2, 0, 0, 0, 0, -1, 1e-3, 7};
         double[][] a = new double[n][n];
         for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) for (int k = 0; k < n; k++) a[i][j] += q[k][i] * lambda[k] * q[k][j];
