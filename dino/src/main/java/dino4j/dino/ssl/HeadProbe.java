@@ -2,13 +2,15 @@ package dino4j.dino.ssl;
 
 import dino4j.autograd.Grad;
 import dino4j.autograd.Var;
+import dino4j.dino.eval.RankMe;
 import dino4j.tensor.Tensor;
 
 import java.util.Locale;
 
 /**
  * Is a teacher's head giving the student a signal? On a batch of images: how alike the backbone's CLS tokens, the
- * DINO head's L2-normalised bottlenecks and the patch tokens are (mean pairwise cosine), how much the prototype
+ * DINO head's L2-normalised bottlenecks and the patch tokens are (mean pairwise cosine; for the CLS tokens also their
+ * effective rank, {@link RankMe}), how much the prototype
  * logits vary across images, and the mean entropy of the Sinkhorn-Knopp targets (ln K = uniform = no signal).
  * A DINO head whose bottlenecks all point one way while the CLS tokens differ has collapsed (its targets stay
  * uniform and the DINO loss stays at ln K); bench/results/pretrain-fashion.md shows such runs.
@@ -16,15 +18,15 @@ import java.util.Locale;
 public final class HeadProbe {
     private HeadProbe() {}
 
-    public record Report(int images, double clsCosine, double dinoBottleneckCosine, double dinoLogitStdAcrossImages,
+    public record Report(int images, double clsCosine, double clsRankMe, int clsWidth, double dinoBottleneckCosine, double dinoLogitStdAcrossImages,
                          double dinoTargetEntropy, int patches, double patchCosine, double ibotBottleneckCosine,
                          double ibotTargetEntropy, int prototypes, double teacherTemp) {
         public String format() {
             return String.format(Locale.ROOT, String.join("%n",
-                    "DINO head (%d images): CLS mean pairwise cosine %.4f, bottleneck %.4f; logits std across images %.5f;",
+                    "DINO head (%d images): CLS mean pairwise cosine %.4f (RankMe %.1f of %d), bottleneck %.4f; logits std across images %.5f;",
                     "  Sinkhorn-Knopp targets at T = %.3f: mean entropy %.4f nats (uniform: ln %d = %.4f)",
                     "iBOT head (%d patch tokens): patch-token cosine %.4f, bottleneck %.4f; targets' mean entropy %.4f nats"),
-                    images, clsCosine, dinoBottleneckCosine, dinoLogitStdAcrossImages, teacherTemp, dinoTargetEntropy,
+                    images, clsCosine, clsRankMe, clsWidth, dinoBottleneckCosine, dinoLogitStdAcrossImages, teacherTemp, dinoTargetEntropy,
                     prototypes, Math.log(prototypes), patches, patchCosine, ibotBottleneckCosine, ibotTargetEntropy);
         }
     }
@@ -42,7 +44,7 @@ public final class HeadProbe {
             Tensor patches = pt.reshape(-1, d).slice(0, 0, m).contiguous();
             Var pz = model.ibotHead.forwardBottleneck(Var.constant(patches));
             Tensor pl = model.ibotHead.forwardLastLayer(pz).data();
-            return new Report(cls.size(0), meanPairwiseCosine(cls), meanPairwiseCosine(z.data()), stdAcrossRows(logits),
+            return new Report(cls.size(0), meanPairwiseCosine(cls), RankMe.orNaN(cls), cls.size(1), meanPairwiseCosine(z.data()), stdAcrossRows(logits),
                     SslTrainer.meanEntropy(Losses.sinkhornKnopp(logits, teacherTemp)), m, meanPairwiseCosine(patches),
                     meanPairwiseCosine(pz.data()), SslTrainer.meanEntropy(Losses.sinkhornKnopp(pl, teacherTemp)),
                     logits.size(1), teacherTemp);
