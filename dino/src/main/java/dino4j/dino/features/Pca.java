@@ -129,13 +129,6 @@ public final class Pca {
             }
     }
 
-    /** The eigenvalues of a symmetric matrix (cyclic Jacobi; unordered). */
-    public static double[] symmetricEigenvalues(double[][] a) {
-        double[] eig = new double[a.length];
-        jacobi(a, eig);
-        return eig;
-    }
-
     /** Cyclic Jacobi eigen-decomposition of a small symmetric matrix; columns of the result are eigenvectors. */
     static double[][] jacobi(double[][] a0, double[] eig) {
         int n = a0.length;

@@ -3,7 +3,7 @@ package dino4j.dino.features;
 /**
  * Eigenvalues of a dense symmetric matrix in O(n³): Householder reduction to tridiagonal form, then the implicit
  * QL iteration with Wilkinson shifts. For the full spectrum of a D×D Gram or covariance matrix (RankMe), where
- * cyclic Jacobi ({@link Pca#symmetricEigenvalues}, the reference in the tests) needs several O(n³) sweeps.
+ * cyclic Jacobi (Pca's, the reference in the tests) needs several O(n³) sweeps.
  */
 public final class SymmetricEigen {
     private SymmetricEigen() {}

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
@@ -35,9 +36,9 @@ public final class AtomicFile {
                 os.flush();
                 ch.force(true);
             }
-            try {   // createTempFile makes it owner-only; the result should be readable like any file the user writes
+            // createTempFile makes it owner-only; the result should be readable like any file the user writes
+            if (Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class))
                 Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-            } catch (UnsupportedOperationException | IOException ignored) { }
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException ex) {
