@@ -52,6 +52,7 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--prototype-std", paramLabel = "STD", description = "init std of the DINO/iBOT prototype weights (default: 0.02, the official value; 0.0884 = unit-norm rows keeps small models' heads learning)") Double prototypeStd;
     @Option(names = "--layerscale", paramLabel = "G", description = "LayerScale init of a new backbone (default: the model's, 1e-5)") Double layerScale;
     @Option(names = "--teacher-temp", paramLabel = "START,END", description = "teacher temperature warm-up over the first 30 %% of the steps (default: 0.04,0.07)") String teacherTemp;
+    @Option(names = "--momentum", paramLabel = "START,END", description = "teacher EMA momentum, cosine from START to END over the run (default: 0.992,1.0; 0.98,1.0 for vit-fashion)") String momentum;
     @Option(names = "--freeze-last-layer", paramLabel = "F", description = "fraction of the steps during which both heads' prototype layers are frozen (default: 0; the official ImageNet recipe freezes 1 epoch)") Double freezeLastLayer;
     @Option(names = "--koleo", paramLabel = "W", description = "KoLeo loss weight (default: 0.1)") Double koleo;
     @Option(names = "--drop-path", description = "stochastic depth rate (default: ${DEFAULT-VALUE})") double dropPath = 0.0;
@@ -230,6 +231,10 @@ final class PretrainCommand implements Callable<Integer> {
         if (teacherTemp != null) {
             double[] v = numbers("--teacher-temp", teacherTemp, 2);
             c.teacherTempStart = v[0]; c.teacherTemp = v[1];
+        }
+        if (momentum != null) {
+            double[] v = numbers("--momentum", momentum, 2);
+            c.momentumStart = v[0]; c.momentumEnd = v[1];
         }
         if (freezeLastLayer != null) c.freezeLastLayerFraction = freezeLastLayer;
         if (koleo != null) c.koleoWeight = koleo;

@@ -111,6 +111,8 @@ public final class SslConfig {
         for (double p : new double[]{blurGlobal1P, blurGlobal2P, blurLocalP, solarizeP})
             require(p >= 0 && p <= 1, "--blur-p / --solarize-p probabilities must be in [0, 1], got " + p);
         require(teacherTempStart > 0 && teacherTemp > 0, "--teacher-temp must be positive, got " + teacherTempStart + ", " + teacherTemp);
+        require(momentumStart >= 0 && momentumStart <= momentumEnd && momentumEnd <= 1,
+                "--momentum must satisfy 0 <= START <= END <= 1, got " + momentumStart + ", " + momentumEnd);
         require(freezeLastLayerFraction >= 0 && freezeLastLayerFraction <= 1, "--freeze-last-layer must be a fraction in [0, 1], got " + freezeLastLayerFraction);
         require(koleoWeight >= 0, "--koleo must be >= 0, got " + koleoWeight);
         dino4j.dino.eval.KnnFeatures.parse("--knn-features", knnFeatures);

@@ -127,13 +127,15 @@ class PretrainCommandTest {
         writeIdx(data, "t10k", 10, r);
         assertEquals(0, run("--out", out.toString(), "--batch", "8", "--local-crops", "2", "--workers", "0", "--data", data.toString(),
                 "--steps", "1", "--crop-scales", "0.4,0.1,0.45", "--blur-sigma", "0.1,0.5", "--blur-p", "0.1,0.5,0.2",
-                "--solarize-p", "0", "--knn-features", "patch-mean", "--teacher-temp", "0.03,0.05", "--freeze-last-layer", "0.25", "--koleo", "0.2"));
+                "--solarize-p", "0", "--knn-features", "patch-mean", "--teacher-temp", "0.03,0.05", "--freeze-last-layer", "0.25", "--koleo", "0.2",
+                "--momentum", "0.995,0.999"));
         var cfg = TrainingCheckpoint.load(out.resolve("checkpoints/last.safetensors")).config();
         assertArrayEquals(new double[]{0.4, 0.1, 0.45, 0.1, 0.5, 0.1, 0.5, 0.2, 0.0},
                 new double[]{cfg.globalScaleMin, cfg.localScaleMin, cfg.localScaleMax, cfg.blurSigmaMin, cfg.blurSigmaMax,
                         cfg.blurGlobal1P, cfg.blurGlobal2P, cfg.blurLocalP, cfg.solarizeP});
         assertEquals("patch-mean", cfg.knnFeatures);
-        assertArrayEquals(new double[]{0.03, 0.05, 0.25, 0.2}, new double[]{cfg.teacherTempStart, cfg.teacherTemp, cfg.freezeLastLayerFraction, cfg.koleoWeight});
+        assertArrayEquals(new double[]{0.03, 0.05, 0.25, 0.2, 0.995, 0.999}, new double[]{cfg.teacherTempStart, cfg.teacherTemp,
+                cfg.freezeLastLayerFraction, cfg.koleoWeight, cfg.momentumStart, cfg.momentumEnd});
         assertTrue(Files.readString(out.resolve("train.log")).contains("features patch-mean"));
         var mc = dino4j.dino.ssl.SslTrainer.multiCropConfig(cfg);
         assertArrayEquals(new double[]{0.4, 1.0, 0.1, 0.45, 0.1, 0.5, 0.1, 0.5, 0.2, 0.0},
@@ -148,7 +150,7 @@ class PretrainCommandTest {
         e = assertThrows(IllegalArgumentException.class, () -> PretrainCommand.numbers("--crop-scales", "0.3,x,0.4", 3));
         assertTrue(e.getMessage().contains("--crop-scales") && e.getMessage().contains("'x'"), e.getMessage());
         String[][] bad = {{"blurGlobal2P", "--blur-p"}, {"localScaleMin", "--crop-scales"}, {"blurSigmaMax", "--blur-sigma"},
-                {"teacherTemp", "--teacher-temp"}, {"freeze", "--freeze-last-layer"}};
+                {"teacherTemp", "--teacher-temp"}, {"freeze", "--freeze-last-layer"}, {"momentum", "--momentum"}};
         for (String[] b : bad) {
             var cfg = new dino4j.dino.ssl.SslConfig();
             switch (b[0]) {
@@ -156,6 +158,7 @@ class PretrainCommandTest {
                 case "localScaleMin" -> cfg.localScaleMin = 0.5;   // above localScaleMax 0.32
                 case "teacherTemp" -> cfg.teacherTemp = 0;
                 case "freeze" -> cfg.freezeLastLayerFraction = 1.5;
+                case "momentum" -> cfg.momentumStart = 1.01;       // above END 1.0
                 default -> cfg.blurSigmaMax = 0.05;                // below the minimum 0.1
             }
             e = assertThrows(IllegalArgumentException.class, cfg::validate);
