@@ -1,5 +1,6 @@
 package dino4j.dino.cli;
 
+import dino4j.dino.eval.Knn;
 import dino4j.dino.eval.KnnFeatures;
 import dino4j.dino.ssl.FeatureMonitor;
 import picocli.CommandLine.Command;
@@ -19,6 +20,7 @@ final class KnnCommand implements Callable<Integer> {
     String features = "cls";
     @Option(names = "--k", description = "neighbours (default: ${DEFAULT-VALUE})") int k = 20;
     @Option(names = "--temperature", description = "vote temperature T, weights exp(sim / T) (default: ${DEFAULT-VALUE})") double temperature = 0.07;
+    @Option(names = "--per-class", description = "also print each class's accuracy and the class its queries are most often taken for") boolean perClass;
 
     @Override public Integer call() throws Exception {
         KnnFeatures f = KnnFeatures.parse("--features", features);   // option errors before any heavy work
@@ -32,6 +34,24 @@ final class KnnCommand implements Callable<Integer> {
         System.out.println(String.format(Locale.ROOT, "k-NN top-1 %.2f %% (%s; %s, %d px, from %s) in %.1f s; features' %s",
                 100 * e.knnTop1(), knn.describe(), t.backbone().describe(), t.side(), t.dataPath(), (System.nanoTime() - t0) / 1e9,
                 e.rankText()));
+        if (perClass) System.out.print(perClassTable(e.knn(), t.labelled().test().classNames()));
         return 0;
+    }
+
+    /** One line per class: its query count, its accuracy and the wrong class its queries go to most often. */
+    static String perClassTable(Knn.Result r, java.util.List<String> names) {
+        StringBuilder sb = new StringBuilder("class               queries   k-NN top-1   most often taken for\n");
+        for (int c = 0; c < r.classes(); c++) {
+            int n = r.queries(c);
+            if (n == 0) continue;
+            int w = r.mostConfusedWith(c);
+            String wrong = w < 0 ? "-" : String.format(Locale.ROOT, "%s (%.1f %%)", name(names, w), 100.0 * r.confusion()[c][w] / n);
+            sb.append(String.format(Locale.ROOT, "%-18s %8d %10.2f %%   %s%n", name(names, c), n, 100 * r.classAccuracy(c), wrong));
+        }
+        return sb.toString();
+    }
+
+    private static String name(java.util.List<String> names, int c) {
+        return c < names.size() && !names.get(c).equals(Integer.toString(c)) ? c + " " + names.get(c) : Integer.toString(c);
     }
 }

@@ -26,11 +26,50 @@ public final class Knn {
     }
 
     /**
-     * Top-1 accuracy of a k-NN classifier fitted on (train, trainLabels), evaluated on (test, testLabels).
-     * Features are [N, D] (normalised here); similarities are computed in test blocks so memory stays
-     * at block × N.
+     * The votes of a k-NN classifier on its queries: {@code confusion[true][predicted]} counts, top-1 accuracy,
+     * and per class the accuracy and the class its queries are most often taken for.
      */
+    public record Result(int[][] confusion) {
+        public int classes() { return confusion.length; }
+
+        /** Queries whose true class is c. */
+        public int queries(int c) {
+            int n = 0;
+            for (int v : confusion[c]) n += v;
+            return n;
+        }
+
+        public double top1() {
+            long right = 0, all = 0;
+            for (int c = 0; c < classes(); c++) { right += confusion[c][c]; all += queries(c); }
+            return all == 0 ? Double.NaN : (double) right / all;
+        }
+
+        /** Accuracy on the queries of class c (NaN when there are none). */
+        public double classAccuracy(int c) {
+            int n = queries(c);
+            return n == 0 ? Double.NaN : (double) confusion[c][c] / n;
+        }
+
+        /** The wrong class most often predicted for queries of class c (ties: the lower label), or −1 when none is. */
+        public int mostConfusedWith(int c) {
+            int best = -1;
+            for (int p = 0; p < classes(); p++)
+                if (p != c && confusion[c][p] > 0 && (best < 0 || confusion[c][p] > confusion[c][best])) best = p;
+            return best;
+        }
+    }
+
+    /** Top-1 accuracy of {@link #classify}. */
     public static double accuracy(Tensor train, int[] trainLabels, Tensor test, int[] testLabels, int k, double temperature) {
+        return classify(train, trainLabels, test, testLabels, k, temperature).top1();
+    }
+
+    /**
+     * A k-NN classifier fitted on (train, trainLabels), evaluated on (test, testLabels). Features are [N, D]
+     * (normalised here); similarities are computed in test blocks so memory stays at block × N.
+     */
+    public static Result classify(Tensor train, int[] trainLabels, Tensor test, int[] testLabels, int k, double temperature) {
         if (train.size(0) != trainLabels.length || test.size(0) != testLabels.length)
             throw new IllegalArgumentException("k-NN: features and labels differ in count");
         if (k < 1) throw new IllegalArgumentException("k-NN: k must be >= 1, got " + k);
@@ -40,7 +79,8 @@ public final class Knn {
         for (int l : trainLabels) classes = Math.max(classes, l + 1);
         for (int l : testLabels) classes = Math.max(classes, l + 1);
         Tensor trT = tr.transpose(0, 1);
-        int correct = 0, block = 256;
+        int block = 256;
+        int[][] confusion = new int[classes][classes];
         int[] idx = new int[kk];
         float[] val = new float[kk];
         double[] votes = new double[classes];
@@ -54,10 +94,10 @@ public final class Knn {
                 for (int j = 0; j < kk; j++) votes[trainLabels[idx[j]]] += Math.exp(val[j] / temperature);
                 int best = 0;
                 for (int c = 1; c < classes; c++) if (votes[c] > votes[best]) best = c;
-                if (best == testLabels[from + i]) correct++;
+                confusion[testLabels[from + i]][best]++;
             }
         }
-        return (double) correct / nTest;
+        return new Result(confusion);
     }
 
     /** The k largest entries of s[off, off+n) (indices and values, in no particular order). */

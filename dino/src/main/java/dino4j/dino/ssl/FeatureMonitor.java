@@ -19,10 +19,13 @@ import java.util.Locale;
  * labels and falls towards 1 when the features collapse.
  */
 public final class FeatureMonitor {
-    /** One evaluation: k-NN top-1 (NaN without labels) and the effective rank of {@code width}-wide features (NaN when too wide). */
-    public record Eval(double knnTop1, double effectiveRank, int width) {
+    /** One evaluation: the k-NN votes (null without labels) and the effective rank of {@code width}-wide features (NaN when too wide). */
+    public record Eval(Knn.Result knn, double effectiveRank, int width) {
+        /** k-NN top-1 accuracy, NaN without labels. */
+        public double knnTop1() { return knn == null ? Double.NaN : knn.top1(); }
+
         public String describe() {
-            return Double.isNaN(knnTop1) ? rankText() : String.format(Locale.ROOT, "k-NN %.2f %%, %s", 100 * knnTop1, rankText());
+            return knn == null ? rankText() : String.format(Locale.ROOT, "k-NN %.2f %%, %s", 100 * knnTop1(), rankText());
         }
 
         /** "RankMe 41.3 of 96". */
@@ -87,9 +90,9 @@ public final class FeatureMonitor {
     public Eval evaluate(Backbone backbone) {
         if (probe == null) {
             Tensor z = unlabelled.embed(backbone, features);
-            return new Eval(Double.NaN, RankMe.orNaN(z), z.size(1));
+            return new Eval(null, RankMe.orNaN(z), z.size(1));
         }
         Tensor tr = probe.embedTrain(backbone, features), te = probe.embedTest(backbone, features);
-        return new Eval(Knn.accuracy(tr, trainLabels, te, testLabels, k, temperature), RankMe.orNaN(tr), tr.size(1));
+        return new Eval(Knn.classify(tr, trainLabels, te, testLabels, k, temperature), RankMe.orNaN(tr), tr.size(1));
     }
 }

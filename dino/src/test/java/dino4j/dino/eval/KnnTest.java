@@ -10,7 +10,14 @@ import static org.junit.jupiter.api.Assertions.*;
 class KnnTest {
     /** A brute-force reference: sort all similarities, vote with exp(sim/T) among the k best. */
     static double bruteForce(double[][] tr, int[] yTr, double[][] te, int[] yTe, int k, double t) {
+        int[] p = bruteForcePredictions(tr, yTr, te, k, t);
         int correct = 0;
+        for (int i = 0; i < te.length; i++) if (p[i] == yTe[i]) correct++;
+        return (double) correct / te.length;
+    }
+
+    static int[] bruteForcePredictions(double[][] tr, int[] yTr, double[][] te, int k, double t) {
+        int[] pred = new int[te.length];
         for (int i = 0; i < te.length; i++) {
             Integer[] order = new Integer[tr.length];
             double[] sim = new double[tr.length];
@@ -20,9 +27,9 @@ class KnnTest {
             for (int j = 0; j < k; j++) votes[yTr[order[j]]] += Math.exp(sim[order[j]] / t);
             int best = 0;
             for (int c = 1; c < 10; c++) if (votes[c] > votes[best]) best = c;
-            if (best == yTe[i]) correct++;
+            pred[i] = best;
         }
-        return (double) correct / te.length;
+        return pred;
     }
 
     static double cos(double[] a, double[] b) {
@@ -49,6 +56,48 @@ class KnnTest {
         double got = Knn.accuracy(toTensor(tr), yTr, toTensor(te), yTe, 20, 0.07);
         assertEquals(want, got, 1e-12);
         assertTrue(got > 0.5, "clustered data should be separable, got " + got);
+    }
+
+    @Test
+    void confusionMatrixCountsEachQueryOnceWhereBruteForcePutsIt() {
+        Random r = new Random(5);
+        int nTr = 240, nTe = 150, d = 8, classes = 4;
+        double[][] centers = new double[classes][d];
+        for (double[] c : centers) for (int j = 0; j < d; j++) c[j] = r.nextGaussian();
+        for (int j = 0; j < d; j++) centers[3][j] = centers[2][j] + 0.3 * r.nextGaussian();   // classes 2 and 3 overlap
+        double[][] tr = new double[nTr][d], te = new double[nTe][d];
+        int[] yTr = new int[nTr], yTe = new int[nTe];
+        for (int i = 0; i < nTr + nTe; i++) {
+            int c = i % classes;
+            double[] x = i < nTr ? tr[i] : te[i - nTr];
+            for (int j = 0; j < d; j++) x[j] = centers[c][j] + 0.8 * r.nextGaussian();
+            if (i < nTr) yTr[i] = c; else yTe[i - nTr] = c;
+        }
+        Knn.Result res = Knn.classify(toTensor(tr), yTr, toTensor(te), yTe, 20, 0.07);
+        int[] pred = bruteForcePredictions(tr, yTr, te, 20, 0.07);
+        int[][] want = new int[classes][classes];
+        for (int i = 0; i < nTe; i++) want[yTe[i]][pred[i]]++;
+        assertArrayEquals(want, res.confusion());
+        assertEquals(bruteForce(tr, yTr, te, yTe, 20, 0.07), res.top1(), 1e-12);
+        for (int c = 0; c < classes; c++) {
+            int n = 0;
+            for (int i = 0; i < nTe; i++) if (yTe[i] == c) n++;
+            assertEquals(n, res.queries(c));
+            assertEquals((double) want[c][c] / n, res.classAccuracy(c), 1e-12);
+        }
+        // the overlapping pair is confused with each other, the separate classes barely at all
+        assertEquals(3, res.mostConfusedWith(2));
+        assertEquals(2, res.mostConfusedWith(3));
+        assertTrue(res.classAccuracy(0) > res.classAccuracy(2) && res.classAccuracy(1) > res.classAccuracy(3), java.util.Arrays.deepToString(res.confusion()));
+    }
+
+    @Test
+    void resultWithoutMistakesOrQueries() {
+        Knn.Result r = new Knn.Result(new int[][]{{3, 0}, {0, 0}});
+        assertEquals(1.0, r.top1());
+        assertEquals(-1, r.mostConfusedWith(0));
+        assertTrue(Double.isNaN(r.classAccuracy(1)));
+        assertTrue(Double.isNaN(new Knn.Result(new int[][]{{0}}).top1()));
     }
 
     static Tensor toTensor(double[][] x) {
