@@ -41,6 +41,7 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--local-size", paramLabel = "L", description = "local crop size (default: 16 for vit-fashion, 96 otherwise)") Integer localSize;
     @Option(names = "--local-crops", paramLabel = "N", description = "local crops per image (default: 4 for vit-fashion, 8 otherwise)") Integer localCrops;
     @Option(names = "--crop-scales", paramLabel = "GMIN,LMIN,LMAX", description = "RandomResizedCrop area ranges: global (GMIN, 1), local (LMIN, LMAX) (default: 0.32,0.05,0.32)") String cropScales;
+    @Option(names = "--crop-ratio", paramLabel = "MIN,MAX", description = "RandomResizedCrop aspect-ratio range, width / height, of every crop (default: 0.75,1.333)") String cropRatio;
     @Option(names = "--blur-sigma", paramLabel = "MIN,MAX", description = "Gaussian blur sigma range in pixels of the crop (default: 0.1,2.0, the official values for 224-pixel crops)") String blurSigma;
     @Option(names = "--blur-p", paramLabel = "G1,G2,L", description = "blur probabilities on global crop 1, global crop 2, local crops (default: 0,0.9,0.5, the official effective values; 0,0,0 for vit-fashion's 32-pixel crops)") String blurP;
     @Option(names = "--solarize-p", paramLabel = "P", description = "solarize probability on global crop 2 (default: 0.2)") Double solarizeP;
@@ -218,6 +219,10 @@ final class PretrainCommand implements Callable<Integer> {
         if (cropScales != null) {
             double[] v = numbers("--crop-scales", cropScales, 3);
             c.globalScaleMin = v[0]; c.localScaleMin = v[1]; c.localScaleMax = v[2];
+        }
+        if (cropRatio != null) {
+            double[] v = numbers("--crop-ratio", cropRatio, 2);
+            c.cropRatioMin = v[0]; c.cropRatioMax = v[1];
         }
         if (blurSigma != null) {
             double[] v = numbers("--blur-sigma", blurSigma, 2);

@@ -37,6 +37,7 @@ public final class MultiCrop {
             if (!(0 < globalScaleMin && globalScaleMin <= globalScaleMax && globalScaleMax <= 1)
                     || !(0 < localScaleMin && localScaleMin <= localScaleMax && localScaleMax <= 1))
                 throw new IllegalArgumentException("crop scales must satisfy 0 < min ≤ max ≤ 1");
+            if (!(0 < ratioMin && ratioMin <= ratioMax)) throw new IllegalArgumentException("crop aspect ratios must satisfy 0 < min ≤ max");
             if ((mean == null) != (std == null)) throw new IllegalArgumentException("mean and std must both be set or both null");
         }
 
@@ -55,48 +56,74 @@ public final class MultiCrop {
         public static Config small(int nLocal) { return dinov3(32, 16, nLocal); }
 
         public Config withSizes(int globalSize, int localSize, int nLocal) {
-            return new Config(globalSize, globalScaleMin, globalScaleMax, localSize, localScaleMin, localScaleMax, nLocal,
-                    ratioMin, ratioMax, flipP, jitterP, brightness, contrast, saturation, hue, grayscaleP, blurKernel,
-                    blurSigmaMin, blurSigmaMax, blurGlobal1P, blurGlobal2P, blurLocalP, solarizeP, solarizeThreshold, mean, std);
+            return edit(e -> { e.globalSize = globalSize; e.localSize = localSize; e.nLocal = nLocal; });
         }
 
         public Config withScales(double gMin, double gMax, double lMin, double lMax) {
-            return new Config(globalSize, gMin, gMax, localSize, lMin, lMax, nLocal,
-                    ratioMin, ratioMax, flipP, jitterP, brightness, contrast, saturation, hue, grayscaleP, blurKernel,
-                    blurSigmaMin, blurSigmaMax, blurGlobal1P, blurGlobal2P, blurLocalP, solarizeP, solarizeThreshold, mean, std);
+            return edit(e -> { e.globalScaleMin = gMin; e.globalScaleMax = gMax; e.localScaleMin = lMin; e.localScaleMax = lMax; });
         }
 
-        public Config withFlipP(double p) {
-            return new Config(globalSize, globalScaleMin, globalScaleMax, localSize, localScaleMin, localScaleMax, nLocal,
-                    ratioMin, ratioMax, p, jitterP, brightness, contrast, saturation, hue, grayscaleP, blurKernel,
-                    blurSigmaMin, blurSigmaMax, blurGlobal1P, blurGlobal2P, blurLocalP, solarizeP, solarizeThreshold, mean, std);
+        /** RandomResizedCrop's aspect-ratio range (width / height), for every crop. */
+        public Config withRatios(double min, double max) {
+            return edit(e -> { e.ratioMin = min; e.ratioMax = max; });
         }
+
+        public Config withFlipP(double p) { return edit(e -> e.flipP = p); }
 
         public Config withColor(double jitterP, double brightness, double contrast, double saturation, double hue, double grayscaleP) {
-            return new Config(globalSize, globalScaleMin, globalScaleMax, localSize, localScaleMin, localScaleMax, nLocal,
-                    ratioMin, ratioMax, flipP, jitterP, brightness, contrast, saturation, hue, grayscaleP, blurKernel,
-                    blurSigmaMin, blurSigmaMax, blurGlobal1P, blurGlobal2P, blurLocalP, solarizeP, solarizeThreshold, mean, std);
+            return edit(e -> {
+                e.jitterP = jitterP; e.brightness = brightness; e.contrast = contrast; e.saturation = saturation; e.hue = hue;
+                e.grayscaleP = grayscaleP;
+            });
         }
 
         /** Blur settings; probabilities are the EFFECTIVE ones (applied with exactly this probability). */
         public Config withBlur(int kernel, double sigmaMin, double sigmaMax, double global1P, double global2P, double localP) {
-            return new Config(globalSize, globalScaleMin, globalScaleMax, localSize, localScaleMin, localScaleMax, nLocal,
-                    ratioMin, ratioMax, flipP, jitterP, brightness, contrast, saturation, hue, grayscaleP, kernel,
-                    sigmaMin, sigmaMax, global1P, global2P, localP, solarizeP, solarizeThreshold, mean, std);
+            return edit(e -> {
+                e.blurKernel = kernel; e.blurSigmaMin = sigmaMin; e.blurSigmaMax = sigmaMax;
+                e.blurGlobal1P = global1P; e.blurGlobal2P = global2P; e.blurLocalP = localP;
+            });
         }
 
         public Config withSolarize(double p, double threshold) {
-            return new Config(globalSize, globalScaleMin, globalScaleMax, localSize, localScaleMin, localScaleMax, nLocal,
-                    ratioMin, ratioMax, flipP, jitterP, brightness, contrast, saturation, hue, grayscaleP, blurKernel,
-                    blurSigmaMin, blurSigmaMax, blurGlobal1P, blurGlobal2P, blurLocalP, p, threshold, mean, std);
+            return edit(e -> { e.solarizeP = p; e.solarizeThreshold = threshold; });
         }
 
         /** null/null disables normalisation. */
         public Config withNormalization(float[] mean, float[] std) {
-            return new Config(globalSize, globalScaleMin, globalScaleMax, localSize, localScaleMin, localScaleMax, nLocal,
-                    ratioMin, ratioMax, flipP, jitterP, brightness, contrast, saturation, hue, grayscaleP, blurKernel,
-                    blurSigmaMin, blurSigmaMax, blurGlobal1P, blurGlobal2P, blurLocalP, solarizeP, solarizeThreshold,
-                    mean == null ? null : mean.clone(), std == null ? null : std.clone());
+            return edit(e -> { e.mean = mean == null ? null : mean.clone(); e.std = std == null ? null : std.clone(); });
+        }
+
+        /** A copy with some settings changed (records have no withers); the result is validated like any Config. */
+        private Config edit(java.util.function.Consumer<Edit> change) {
+            Edit e = new Edit(this);
+            change.accept(e);
+            return e.build();
+        }
+
+        /** The settings as mutable fields, for {@link #edit}. */
+        private static final class Edit {
+            int globalSize, localSize, nLocal, blurKernel;
+            double globalScaleMin, globalScaleMax, localScaleMin, localScaleMax, ratioMin, ratioMax, flipP;
+            double jitterP, brightness, contrast, saturation, hue, grayscaleP;
+            double blurSigmaMin, blurSigmaMax, blurGlobal1P, blurGlobal2P, blurLocalP, solarizeP, solarizeThreshold;
+            float[] mean, std;
+
+            Edit(Config c) {
+                globalSize = c.globalSize; globalScaleMin = c.globalScaleMin; globalScaleMax = c.globalScaleMax;
+                localSize = c.localSize; localScaleMin = c.localScaleMin; localScaleMax = c.localScaleMax; nLocal = c.nLocal;
+                ratioMin = c.ratioMin; ratioMax = c.ratioMax; flipP = c.flipP;
+                jitterP = c.jitterP; brightness = c.brightness; contrast = c.contrast; saturation = c.saturation; hue = c.hue;
+                grayscaleP = c.grayscaleP; blurKernel = c.blurKernel; blurSigmaMin = c.blurSigmaMin; blurSigmaMax = c.blurSigmaMax;
+                blurGlobal1P = c.blurGlobal1P; blurGlobal2P = c.blurGlobal2P; blurLocalP = c.blurLocalP;
+                solarizeP = c.solarizeP; solarizeThreshold = c.solarizeThreshold; mean = c.mean; std = c.std;
+            }
+
+            Config build() {
+                return new Config(globalSize, globalScaleMin, globalScaleMax, localSize, localScaleMin, localScaleMax, nLocal,
+                        ratioMin, ratioMax, flipP, jitterP, brightness, contrast, saturation, hue, grayscaleP, blurKernel,
+                        blurSigmaMin, blurSigmaMax, blurGlobal1P, blurGlobal2P, blurLocalP, solarizeP, solarizeThreshold, mean, std);
+            }
         }
 
         /** No photometric ops at all (crop + flip + normalise only). */

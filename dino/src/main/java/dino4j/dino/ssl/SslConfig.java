@@ -23,6 +23,8 @@ public final class SslConfig {
     // crops
     public int globalSize = 32, localSize = 16, nLocal = 4;
     public double globalScaleMin = 0.32, localScaleMax = 0.32, localScaleMin = 0.05;
+    /** RandomResizedCrop's aspect-ratio range (width / height) of every crop. */
+    public double cropRatioMin = 3.0 / 4.0, cropRatioMax = 4.0 / 3.0;
     public double maskProbability = 0.5, maskRatioMin = 0.1, maskRatioMax = 0.5;
     /** Gaussian blur σ range (pixels of the crop) and probabilities on global crop 1, global crop 2, local crops (spec §3.2). */
     public double blurSigmaMin = 0.1, blurSigmaMax = 2.0, blurGlobal1P = 0.0, blurGlobal2P = 0.9, blurLocalP = 0.5;
@@ -107,6 +109,7 @@ public final class SslConfig {
         require(globalScaleMin > 0 && globalScaleMin <= 1, "--crop-scales: the global minimum must be in (0, 1], got " + globalScaleMin);
         require(localScaleMin > 0 && localScaleMin <= localScaleMax && localScaleMax <= 1,
                 "--crop-scales: the local range must satisfy 0 < min <= max <= 1, got " + localScaleMin + ", " + localScaleMax);
+        require(cropRatioMin > 0 && cropRatioMin <= cropRatioMax, "--crop-ratio must satisfy 0 < MIN <= MAX, got " + cropRatioMin + ", " + cropRatioMax);
         require(blurSigmaMin >= 0 && blurSigmaMin <= blurSigmaMax, "--blur-sigma must satisfy 0 <= min <= max, got " + blurSigmaMin + ", " + blurSigmaMax);
         for (double p : new double[]{blurGlobal1P, blurGlobal2P, blurLocalP, solarizeP})
             require(p >= 0 && p <= 1, "--blur-p / --solarize-p probabilities must be in [0, 1], got " + p);

@@ -125,10 +125,11 @@ public final class SslTrainer implements AutoCloseable {
                         .withMasking(cfg.maskProbability, cfg.maskRatioMin, cfg.maskRatioMax));
     }
 
-    /** The crop recipe of a run: the DINOv3 pipeline at the run's sizes, scales, blur and solarize settings. */
+    /** The crop recipe of a run: the DINOv3 pipeline at the run's sizes, scales, aspect ratios, blur and solarize settings. */
     public static MultiCrop.Config multiCropConfig(SslConfig cfg) {
         MultiCrop.Config d = MultiCrop.Config.dinov3(cfg.globalSize, cfg.localSize, cfg.nLocal);
         return d.withScales(cfg.globalScaleMin, 1.0, cfg.localScaleMin, cfg.localScaleMax)
+                .withRatios(cfg.cropRatioMin, cfg.cropRatioMax)
                 .withBlur(d.blurKernel(), cfg.blurSigmaMin, cfg.blurSigmaMax, cfg.blurGlobal1P, cfg.blurGlobal2P, cfg.blurLocalP)
                 .withSolarize(cfg.solarizeP, d.solarizeThreshold());
     }

@@ -128,7 +128,7 @@ class PretrainCommandTest {
         assertEquals(0, run("--out", out.toString(), "--batch", "8", "--local-crops", "2", "--workers", "0", "--data", data.toString(),
                 "--steps", "1", "--crop-scales", "0.4,0.1,0.45", "--blur-sigma", "0.1,0.5", "--blur-p", "0.1,0.5,0.2",
                 "--solarize-p", "0", "--knn-features", "patch-mean", "--teacher-temp", "0.03,0.05", "--freeze-last-layer", "0.25", "--koleo", "0.2",
-                "--momentum", "0.995,0.999"));
+                "--momentum", "0.995,0.999", "--crop-ratio", "0.9,1.1"));
         var cfg = TrainingCheckpoint.load(out.resolve("checkpoints/last.safetensors")).config();
         assertArrayEquals(new double[]{0.4, 0.1, 0.45, 0.1, 0.5, 0.1, 0.5, 0.2, 0.0},
                 new double[]{cfg.globalScaleMin, cfg.localScaleMin, cfg.localScaleMax, cfg.blurSigmaMin, cfg.blurSigmaMax,
@@ -138,9 +138,9 @@ class PretrainCommandTest {
                 cfg.freezeLastLayerFraction, cfg.koleoWeight, cfg.momentumStart, cfg.momentumEnd});
         assertTrue(Files.readString(out.resolve("train.log")).contains("features patch-mean"));
         var mc = dino4j.dino.ssl.SslTrainer.multiCropConfig(cfg);
-        assertArrayEquals(new double[]{0.4, 1.0, 0.1, 0.45, 0.1, 0.5, 0.1, 0.5, 0.2, 0.0},
+        assertArrayEquals(new double[]{0.4, 1.0, 0.1, 0.45, 0.1, 0.5, 0.1, 0.5, 0.2, 0.0, 0.9, 1.1},
                 new double[]{mc.globalScaleMin(), mc.globalScaleMax(), mc.localScaleMin(), mc.localScaleMax(), mc.blurSigmaMin(),
-                        mc.blurSigmaMax(), mc.blurGlobal1P(), mc.blurGlobal2P(), mc.blurLocalP(), mc.solarizeP()});
+                        mc.blurSigmaMax(), mc.blurGlobal1P(), mc.blurGlobal2P(), mc.blurLocalP(), mc.solarizeP(), mc.ratioMin(), mc.ratioMax()});
     }
 
     @Test
@@ -150,7 +150,7 @@ class PretrainCommandTest {
         e = assertThrows(IllegalArgumentException.class, () -> PretrainCommand.numbers("--crop-scales", "0.3,x,0.4", 3));
         assertTrue(e.getMessage().contains("--crop-scales") && e.getMessage().contains("'x'"), e.getMessage());
         String[][] bad = {{"blurGlobal2P", "--blur-p"}, {"localScaleMin", "--crop-scales"}, {"blurSigmaMax", "--blur-sigma"},
-                {"teacherTemp", "--teacher-temp"}, {"freeze", "--freeze-last-layer"}, {"momentum", "--momentum"}};
+                {"teacherTemp", "--teacher-temp"}, {"freeze", "--freeze-last-layer"}, {"momentum", "--momentum"}, {"ratio", "--crop-ratio"}};
         for (String[] b : bad) {
             var cfg = new dino4j.dino.ssl.SslConfig();
             switch (b[0]) {
@@ -159,6 +159,7 @@ class PretrainCommandTest {
                 case "teacherTemp" -> cfg.teacherTemp = 0;
                 case "freeze" -> cfg.freezeLastLayerFraction = 1.5;
                 case "momentum" -> cfg.momentumStart = 1.01;       // above END 1.0
+                case "ratio" -> cfg.cropRatioMin = 2;              // above MAX 4/3
                 default -> cfg.blurSigmaMax = 0.05;                // below the minimum 0.1
             }
             e = assertThrows(IllegalArgumentException.class, cfg::validate);
