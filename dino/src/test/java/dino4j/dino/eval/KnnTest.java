@@ -42,16 +42,10 @@ class KnnTest {
     void matchesBruteForceOnClusteredData() {
         Random r = new Random(3);
         int nTr = 300, nTe = 120, d = 16, classes = 5;
-        double[][] centers = new double[classes][d];
-        for (double[] c : centers) for (int j = 0; j < d; j++) c[j] = r.nextGaussian();
-        double[][] tr = new double[nTr][d], te = new double[nTe][d];
-        int[] yTr = new int[nTr], yTe = new int[nTe];
-        for (int i = 0; i < nTr + nTe; i++) {
-            int c = r.nextInt(classes);
-            double[] x = i < nTr ? tr[i] : te[i - nTr];
-            for (int j = 0; j < d; j++) x[j] = centers[c][j] + 1.2 * r.nextGaussian();
-            if (i < nTr) yTr[i] = c; else yTe[i - nTr] = c;
-        }
+        double[][] centers = gaussianCenters(r, classes, d);
+        Clustered data = clustered(centers, nTr, nTe, 1.2, r, i -> r.nextInt(classes));
+        double[][] tr = data.tr(), te = data.te();
+        int[] yTr = data.yTr(), yTe = data.yTe();
         double want = bruteForce(tr, yTr, te, yTe, 20, 0.07);
         double got = Knn.accuracy(toTensor(tr), yTr, toTensor(te), yTe, 20, 0.07);
         assertEquals(want, got, 1e-12);
@@ -62,17 +56,11 @@ class KnnTest {
     void confusionMatrixCountsEachQueryOnceWhereBruteForcePutsIt() {
         Random r = new Random(5);
         int nTr = 240, nTe = 150, d = 8, classes = 4;
-        double[][] centers = new double[classes][d];
-        for (double[] c : centers) for (int j = 0; j < d; j++) c[j] = r.nextGaussian();
+        double[][] centers = gaussianCenters(r, classes, d);
         for (int j = 0; j < d; j++) centers[3][j] = centers[2][j] + 0.3 * r.nextGaussian();   // classes 2 and 3 overlap
-        double[][] tr = new double[nTr][d], te = new double[nTe][d];
-        int[] yTr = new int[nTr], yTe = new int[nTe];
-        for (int i = 0; i < nTr + nTe; i++) {
-            int c = i % classes;
-            double[] x = i < nTr ? tr[i] : te[i - nTr];
-            for (int j = 0; j < d; j++) x[j] = centers[c][j] + 0.8 * r.nextGaussian();
-            if (i < nTr) yTr[i] = c; else yTe[i - nTr] = c;
-        }
+        Clustered data = clustered(centers, nTr, nTe, 0.8, r, i -> i % classes);
+        double[][] tr = data.tr(), te = data.te();
+        int[] yTr = data.yTr(), yTe = data.yTe();
         Knn.Result res = Knn.classify(toTensor(tr), yTr, toTensor(te), yTe, 20, 0.07);
         int[] pred = bruteForcePredictions(tr, yTr, te, 20, 0.07);
         int[][] want = new int[classes][classes];
@@ -98,6 +86,28 @@ class KnnTest {
         assertEquals(-1, r.mostConfusedWith(0));
         assertTrue(Double.isNaN(r.classAccuracy(1)));
         assertTrue(Double.isNaN(new Knn.Result(new int[][]{{0}}).top1()));
+    }
+
+    static double[][] gaussianCenters(Random r, int classes, int d) {
+        double[][] centers = new double[classes][d];
+        for (double[] c : centers) for (int j = 0; j < d; j++) c[j] = r.nextGaussian();
+        return centers;
+    }
+
+    record Clustered(double[][] tr, int[] yTr, double[][] te, int[] yTe) {}
+
+    /** nTr reference then nTe query points: point i of class classOf(i) at its centre plus Gaussian noise of this std. */
+    static Clustered clustered(double[][] centers, int nTr, int nTe, double noise, Random r, java.util.function.IntUnaryOperator classOf) {
+        int d = centers[0].length;
+        double[][] tr = new double[nTr][d], te = new double[nTe][d];
+        int[] yTr = new int[nTr], yTe = new int[nTe];
+        for (int i = 0; i < nTr + nTe; i++) {
+            int c = classOf.applyAsInt(i);
+            double[] x = i < nTr ? tr[i] : te[i - nTr];
+            for (int j = 0; j < d; j++) x[j] = centers[c][j] + noise * r.nextGaussian();
+            if (i < nTr) yTr[i] = c; else yTe[i - nTr] = c;
+        }
+        return new Clustered(tr, yTr, te, yTe);
     }
 
     static Tensor toTensor(double[][] x) {
