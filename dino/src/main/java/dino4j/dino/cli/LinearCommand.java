@@ -64,7 +64,7 @@ final class LinearCommand implements Callable<Integer> {
         if (out != null) {
             Safetensors.write(out, r.stateDict(), Map.of("format", "dino4j linear probe", "features", f.cliName,
                     "backbone", t.backbone().describe(), "weights", probe.weights.toString(), "image_size", Integer.toString(t.side()),
-                    "mean_std", probe.meanStd, "lr", plain(r.lr()), "weight_decay", plain(r.weightDecay()),
+                    "mean_std", t.meanStd().name(), "lr", plain(r.lr()), "weight_decay", plain(r.weightDecay()),
                     "top1", String.format(Locale.ROOT, "%.4f", r.testAccuracy())));
             System.out.println("classifier written to " + out);
         }

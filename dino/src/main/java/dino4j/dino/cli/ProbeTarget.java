@@ -16,6 +16,8 @@ record ProbeTarget(Backbone backbone, Path dataPath, DatasetPaths.Labelled label
 
     /** The --weights value that selects the raw-pixel baseline. */
     static final String PIXELS = "pixels";
+    /** What the pixel baseline's images get instead of --mean-std: nothing, so its features are the pixels in [0, 1]. */
+    static final Preprocess.MeanStd RAW = new Preprocess.MeanStd("none", new float[]{0, 0, 0}, new float[]{1, 1, 1});
 
     /** The probe commands' common options (a picocli mixin). */
     static final class Options {
@@ -48,7 +50,7 @@ record ProbeTarget(Backbone backbone, Path dataPath, DatasetPaths.Labelled label
             if (pixels) {
                 int side = size != null ? size : nativeSide(labelled, dataPath);
                 if (side < 1) throw new IllegalArgumentException("--size must be positive, got " + side);
-                return new ProbeTarget(new PixelBaseline(side, ms.mean(), ms.std()), dataPath, labelled, side, ms, counts);
+                return new ProbeTarget(new PixelBaseline(side), dataPath, labelled, side, RAW, counts);
             }
             Backbone backbone = Checkpoints.loadBackbone(weights, model);
             int side = size != null ? size : backbone.patchSize() <= 4 ? 8 * backbone.patchSize() : 224;
