@@ -21,15 +21,17 @@ final class KnnCommand implements Callable<Integer> {
     @Option(names = "--k", description = "neighbours (default: ${DEFAULT-VALUE})") int k = 20;
     @Option(names = "--temperature", description = "vote temperature T, weights exp(sim / T) (default: ${DEFAULT-VALUE})") double temperature = 0.07;
     @Option(names = "--per-class", description = "also print each class's accuracy and the class its queries are most often taken for") boolean perClass;
+    @Option(names = "--center", description = "subtract the reference images' mean feature from every vector before the cosine (not DINO's protocol)") boolean center;
 
     @Override public Integer call() throws Exception {
         KnnFeatures f = KnnFeatures.parse("--features", features);   // option errors before any heavy work
         if (k < 1) throw new IllegalArgumentException("--k must be at least 1, got " + k);
         if (!(temperature > 0)) throw new IllegalArgumentException("--temperature must be positive, got " + temperature);
+        Knn.Protocol protocol = new Knn.Protocol(k, temperature, center);
         ProbeTarget t = probe.open();
         long t0 = System.nanoTime();
         FeatureMonitor knn = FeatureMonitor.knn(t.labelled().train(), t.labelled().test(), t.counts()[0], t.counts()[1], t.side(),
-                t.meanStd().mean(), t.meanStd().std(), k, temperature, f);
+                t.meanStd().mean(), t.meanStd().std(), protocol, f);
         FeatureMonitor.Eval e = knn.evaluate(t.backbone());
         System.out.println(String.format(Locale.ROOT, "k-NN top-1 %.2f %% (%s; %s, %d px, from %s) in %.1f s; features' %s",
                 100 * e.knnTop1(), knn.describe(), t.backbone().describe(), t.side(), t.dataPath(), (System.nanoTime() - t0) / 1e9,

@@ -5,6 +5,7 @@ import dino4j.dino.data.DatasetPaths;
 import dino4j.dino.data.Progress;
 import dino4j.dino.data.ImageDataset;
 import dino4j.dino.data.MultiCrop;
+import dino4j.dino.eval.Knn;
 import dino4j.dino.eval.KnnFeatures;
 import dino4j.dino.model.Checkpoints;
 import dino4j.dino.ssl.FeatureMonitor;
@@ -101,7 +102,7 @@ final class PretrainCommand implements Callable<Integer> {
         KnnFeatures evalFeatures = KnnFeatures.parse("knnFeatures", cfg.knnFeatures);
         if (labelled != null) {
             monitor = FeatureMonitor.knn(labelled.train(), labelled.test(), cfg.evalTrainImages, cfg.evalTestImages, cfg.globalSize,
-                    MultiCrop.Config.IMAGENET_MEAN, MultiCrop.Config.IMAGENET_STD, cfg.knnK, cfg.knnTemperature, evalFeatures);
+                    MultiCrop.Config.IMAGENET_MEAN, MultiCrop.Config.IMAGENET_STD, new Knn.Protocol(cfg.knnK, cfg.knnTemperature, false), evalFeatures);
         } else if (cfg.evalData != null) {
             throw new IllegalArgumentException("--eval-data " + cfg.evalData + " has no labels (need IDX label files or class sub-folders)");
         } else {   // unlabelled images: the label-free RankMe of a fixed sample of them still says whether the features grow

@@ -11,6 +11,47 @@ import dino4j.tensor.Tensor;
 public final class Knn {
     private Knn() {}
 
+    /**
+     * How the neighbours vote: k, the temperature T, and whether the reference set's mean feature is subtracted
+     * from every vector before the cosine ({@code centered}; not in DINO's protocol, but the issue's raw-pixel
+     * anchor is quoted both ways: a common offset dominates cosine similarity when features are all positive).
+     */
+    public record Protocol(int k, double temperature, boolean centered) {
+        /** DINO's protocol: k = 20, T = 0.07, uncentred. */
+        public static final Protocol DINO = new Protocol(20, 0.07, false);
+
+        public Protocol {
+            if (k < 1) throw new IllegalArgumentException("k-NN: k must be >= 1, got " + k);
+            if (!(temperature > 0)) throw new IllegalArgumentException("k-NN: the temperature must be positive, got " + temperature);
+        }
+
+        /** "k = 20, T = 0.07, cosine" (", centred" when centred). */
+        public String describe() {
+            return String.format(java.util.Locale.ROOT, "k = %d, T = %.2f, cosine%s", k, temperature, centered ? " of mean-centred features" : "");
+        }
+    }
+
+    /** Rows minus {@code mean} (a fresh F32 tensor). */
+    static Tensor subtractRow(Tensor features, double[] mean) {
+        Tensor f = features.to(DType.F32).contiguous();
+        int n = f.size(0), d = mean.length;
+        float[] src = f.f32(), out = new float[n * d];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++) out[i * d + j] = (float) (src[f.offset() + i * d + j] - mean[j]);
+        return Tensor.of(out, n, d);
+    }
+
+    /** The mean row of [N, D] features, accumulated in double. */
+    static double[] meanRow(Tensor features) {
+        Tensor f = features.to(DType.F32).contiguous();
+        int n = f.size(0), d = f.numel() / Math.max(1, n);
+        float[] src = f.f32();
+        double[] m = new double[d];
+        for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) m[j] += src[f.offset() + i * d + j];
+        for (int j = 0; j < d; j++) m[j] /= Math.max(1, n);
+        return m;
+    }
+
     /** Rows scaled to unit L2 norm (a fresh F32 tensor). */
     public static Tensor normalizeRows(Tensor features) {
         Tensor f = features.to(DType.F32).contiguous();
@@ -65,16 +106,26 @@ public final class Knn {
         return classify(train, trainLabels, test, testLabels, k, temperature).top1();
     }
 
+    /** {@link #classify(Tensor, int[], Tensor, int[], Protocol)} with uncentred features. */
+    public static Result classify(Tensor train, int[] trainLabels, Tensor test, int[] testLabels, int k, double temperature) {
+        return classify(train, trainLabels, test, testLabels, new Protocol(k, temperature, false));
+    }
+
     /**
      * A k-NN classifier fitted on (train, trainLabels), evaluated on (test, testLabels). Features are [N, D]
-     * (normalised here); similarities are computed in test blocks so memory stays at block × N.
+     * (centred, when the protocol says so, and normalised here); similarities are computed in test blocks so memory stays at block × N.
      */
-    public static Result classify(Tensor train, int[] trainLabels, Tensor test, int[] testLabels, int k, double temperature) {
+    public static Result classify(Tensor train, int[] trainLabels, Tensor test, int[] testLabels, Protocol p) {
         if (train.size(0) != trainLabels.length || test.size(0) != testLabels.length)
             throw new IllegalArgumentException("k-NN: features and labels differ in count");
-        if (k < 1) throw new IllegalArgumentException("k-NN: k must be >= 1, got " + k);
+        if (p.centered()) {
+            double[] mean = meanRow(train);   // the reference set's: the queries are not looked at before they vote
+            train = subtractRow(train, mean);
+            test = subtractRow(test, mean);
+        }
         Tensor tr = normalizeRows(train), te = normalizeRows(test);
-        int nTrain = tr.size(0), nTest = te.size(0), kk = Math.min(k, nTrain);
+        int nTrain = tr.size(0), nTest = te.size(0), kk = Math.min(p.k(), nTrain);
+        double temperature = p.temperature();
         int classes = 0;
         for (int l : trainLabels) classes = Math.max(classes, l + 1);
         for (int l : testLabels) classes = Math.max(classes, l + 1);

@@ -38,29 +38,27 @@ public final class FeatureMonitor {
     private final ProbeImages probe;     // null without labels
     private final ImageSample unlabelled; // the rank's images without labels, else null
     private final int[] trainLabels, testLabels;
-    private final int k;
-    private final double temperature;
+    private final Knn.Protocol protocol;   // null without labels
     private final KnnFeatures features;
 
-    private FeatureMonitor(ProbeImages probe, ImageSample unlabelled, int k, double temperature, KnnFeatures features) {
+    private FeatureMonitor(ProbeImages probe, ImageSample unlabelled, Knn.Protocol protocol, KnnFeatures features) {
         this.probe = probe;
         this.unlabelled = unlabelled;
         this.trainLabels = probe == null ? null : probe.trainLabels();
         this.testLabels = probe == null ? null : probe.testLabels();
-        this.k = k;
-        this.temperature = temperature;
+        this.protocol = protocol;
         this.features = features;
     }
 
     /** k-NN on a labelled pair (plus RankMe of the reference features). */
     public static FeatureMonitor knn(ImageDataset train, ImageDataset test, int maxTrain, int maxTest, int size, float[] mean, float[] std,
-                                     int k, double temperature, KnnFeatures features) {
-        return new FeatureMonitor(new ProbeImages(train, test, maxTrain, maxTest, size, mean, std), null, k, temperature, features);
+                                     Knn.Protocol protocol, KnnFeatures features) {
+        return new FeatureMonitor(new ProbeImages(train, test, maxTrain, maxTest, size, mean, std), null, protocol, features);
     }
 
     /** RankMe only, on the first {@code max} images of unlabelled data. */
     public static FeatureMonitor unlabelled(ImageDataset data, int max, int size, float[] mean, float[] std, KnnFeatures features) {
-        return new FeatureMonitor(null, new ImageSample(data, max, size, mean, std), 0, 0, features);
+        return new FeatureMonitor(null, new ImageSample(data, max, size, mean, std), null, features);
     }
 
     public boolean hasLabels() { return probe != null; }
@@ -71,7 +69,7 @@ public final class FeatureMonitor {
     public String describe() {
         String f = features == KnnFeatures.CLS ? "" : "; features " + features.cliName;
         if (probe == null) return String.format(Locale.ROOT, "RankMe of %d unlabelled images%s", unlabelled.size(), f);
-        return String.format(Locale.ROOT, "k = %d, T = %.2f, cosine; %d reference / %d query images%s", k, temperature,
+        return String.format(Locale.ROOT, "%s; %d reference / %d query images%s", protocol.describe(),
                 trainLabels.length, testLabels.length, f);
     }
 
@@ -93,6 +91,6 @@ public final class FeatureMonitor {
             return new Eval(null, RankMe.orNaN(z), z.size(1));
         }
         Tensor tr = probe.embedTrain(backbone, features), te = probe.embedTest(backbone, features);
-        return new Eval(Knn.classify(tr, trainLabels, te, testLabels, k, temperature), RankMe.orNaN(tr), tr.size(1));
+        return new Eval(Knn.classify(tr, trainLabels, te, testLabels, protocol), RankMe.orNaN(tr), tr.size(1));
     }
 }

@@ -72,6 +72,11 @@ class PixelBaselineCommandTest {
             assertTrue(printed.contains(String.format(Locale.ROOT, "%-18s %8d %10.2f %%", Integer.toString(c), want.queries(c), 100 * want.classAccuracy(c))),
                     "class " + c + " in\n" + printed);
 
+        // --center subtracts the reference images' mean first (the "mean-centred" pixel anchor)
+        Knn.Result centred = Knn.classify(flat(tr), yTr, flat(te), yTe, new Knn.Protocol(20, 0.07, true));
+        String c = capture(new CommandLine(new KnnCommand()), "--weights", "pixels", "--data", dir.toString(), "--center");
+        assertTrue(c.contains(String.format(Locale.ROOT, "k-NN top-1 %.2f %%", 100 * centred.top1())) && c.contains("mean-centred"), c);
+
         // --size resizes first; a linear probe reads the same pixels
         assertTrue(capture(new CommandLine(new KnnCommand()), "--weights", "pixels", "--data", dir.toString(), "--size", "8").contains("8 px"));
         String lin = capture(new CommandLine(new LinearCommand()), "--weights", "pixels", "--data", dir.toString(), "--epochs", "3", "--lr", "0.01", "--wd", "0", "--features", "cls");

@@ -80,6 +80,57 @@ class KnnTest {
     }
 
     @Test
+    void centredProtocolIsBruteForceOnFeaturesMinusTheReferenceMean() {
+        Random r = new Random(7);
+        int nTr = 200, nTe = 80, d = 12, classes = 4;
+        double[][] centers = gaussianCenters(r, classes, d);
+        for (double[] c : centers) for (int j = 0; j < d; j++) c[j] += 3.0;   // a common offset, as in all-positive features
+        Clustered data = clustered(centers, nTr, nTe, 1.0, r, i -> r.nextInt(classes));
+        double[] mean = new double[d];
+        for (double[] x : data.tr()) for (int j = 0; j < d; j++) mean[j] += x[j] / nTr;
+        double[][] trC = minus(data.tr(), mean), teC = minus(data.te(), mean);
+        Knn.Result got = Knn.classify(toTensor(data.tr()), data.yTr(), toTensor(data.te()), data.yTe(), new Knn.Protocol(20, 0.07, true));
+        int[] pred = bruteForcePredictions(trC, data.yTr(), teC, 20, 0.07);
+        int[][] want = new int[classes][classes];
+        for (int i = 0; i < nTe; i++) want[data.yTe()[i]][pred[i]]++;
+        assertArrayEquals(want, got.confusion());
+    }
+
+    @Test
+    void centringSeparatesClassesThatDifferOnlyInScale() {
+        // class 0 at o, class 1 at 2o: the same direction, so cosine cannot tell them apart until the mean (1.5 o) is removed
+        Random r = new Random(11);
+        int d = 6, nTr = 100, nTe = 60;
+        double[] o = new double[d];
+        for (int j = 0; j < d; j++) o[j] = 1 + r.nextDouble();
+        double[][] tr = new double[nTr][d], te = new double[nTe][d];
+        int[] yTr = new int[nTr], yTe = new int[nTe];
+        for (int i = 0; i < nTr + nTe; i++) {
+            int c = i % 2;
+            double[] x = i < nTr ? tr[i] : te[i - nTr];
+            for (int j = 0; j < d; j++) x[j] = (1 + c) * o[j] + 0.05 * r.nextGaussian();
+            if (i < nTr) yTr[i] = c; else yTe[i - nTr] = c;
+        }
+        double plain = Knn.classify(toTensor(tr), yTr, toTensor(te), yTe, Knn.Protocol.DINO).top1();
+        double centred = Knn.classify(toTensor(tr), yTr, toTensor(te), yTe, new Knn.Protocol(20, 0.07, true)).top1();
+        assertEquals(1.0, centred, 1e-12);
+        assertTrue(plain < 0.8, "uncentred cosine should not separate scaled copies, got " + plain);
+    }
+
+    @Test
+    void protocolRejectsBadKAndTemperature() {
+        assertThrows(IllegalArgumentException.class, () -> new Knn.Protocol(0, 0.07, false));
+        assertThrows(IllegalArgumentException.class, () -> new Knn.Protocol(20, 0, false));
+        assertEquals("k = 20, T = 0.07, cosine", Knn.Protocol.DINO.describe());
+    }
+
+    static double[][] minus(double[][] x, double[] m) {
+        double[][] y = new double[x.length][m.length];
+        for (int i = 0; i < x.length; i++) for (int j = 0; j < m.length; j++) y[i][j] = x[i][j] - m[j];
+        return y;
+    }
+
+    @Test
     void resultWithoutMistakesOrQueries() {
         Knn.Result r = new Knn.Result(new int[][]{{3, 0}, {0, 0}});
         assertEquals(1.0, r.top1());
